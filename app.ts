@@ -1,0 +1,72 @@
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import autoload from '@fastify/autoload'
+import type { FastifyPluginAsync } from 'fastify'
+import { resolveOptions, type ComputeWorkerOptions, type ResolvedOptions } from './lib/options.js'
+import { enforceStrictRemoteGuard } from './lib/strict-guard.js'
+import auditPlugin from './plugins/audit.js'
+import authPlugin from './plugins/auth.js'
+import configPlugin from './plugins/config.js'
+import correlationPlugin from './plugins/correlation.js'
+import errorsPlugin from './plugins/errors.js'
+import httpsPlugin from './plugins/https.js'
+import rateLimitPlugin from './plugins/rate-limit.js'
+import storagePlugin from './plugins/storage.js'
+import worldPlugin from './plugins/world.js'
+
+const here = dirname(fileURLToPath(import.meta.url))
+
+// Running from sources means a TypeScript loader is active; tell autoload it may load .ts routes.
+if (import.meta.url.endsWith('.ts')) process.env.FASTIFY_AUTOLOAD_TYPESCRIPT ??= '1'
+
+/** Set by the standalone fronts, whose Fastify `genReqId` already yields the correlation id. */
+export const kRequestIdIsCorrelationId = Symbol.for('compute-worker.requestIdIsCorrelationId')
+/** Set by the fronts after they validated the options themselves (so start-up errors throw early). */
+export const kResolvedOptions = Symbol.for('compute-worker.resolvedOptions')
+
+export type ComputeWorkerPluginOptions = ComputeWorkerOptions & {
+  [kRequestIdIsCorrelationId]?: boolean
+  [kResolvedOptions]?: ResolvedOptions
+}
+
+/** Validates options and applies the strict remote guard; throws what start-up must fail on. */
+export function prepareOptions (options: ComputeWorkerOptions, warn: (message: string) => void): ResolvedOptions {
+  const config = resolveOptions(options)
+  enforceStrictRemoteGuard({
+    nodeEnv: process.env.NODE_ENV,
+    expectedTargetWorld: config.expectedTargetWorld,
+    targetWorld: config.targetWorld,
+    warn
+  })
+  return config
+}
+
+/**
+ * The whole worker as one Fastify plugin. Register it into any Fastify app (with a prefix if
+ * wanted); the standalone fronts register it into an instance of their own.
+ */
+export const computeWorkerPlugin: FastifyPluginAsync<ComputeWorkerPluginOptions> = async function computeWorker (fastify, opts) {
+  const config = opts[kResolvedOptions] ?? prepareOptions(opts, (message) => fastify.log.warn(message))
+
+  await fastify.register(configPlugin, { config })
+  await fastify.register(errorsPlugin)
+  await fastify.register(correlationPlugin, { requestIdIsCorrelationId: opts[kRequestIdIsCorrelationId] === true })
+  await fastify.register(storagePlugin, { sqlitePath: config.sqlitePath, seedApiKeys: config.seedApiKeys })
+  await fastify.register(worldPlugin, { world: config.world, compute: config.compute })
+  // Hook order matters: correlation, HTTPS guard, key identification, rate limit (all onRequest),
+  // then scope enforcement (preParsing).
+  await fastify.register(httpsPlugin, { requireHttps: config.requireHttps })
+  await fastify.register(authPlugin)
+  await fastify.register(rateLimitPlugin, { rateLimitPerMinute: config.rateLimitPerMinute })
+  await fastify.register(auditPlugin)
+
+  // Only what the route files need goes to autoload: passing `opts` would carry `prefix` along.
+  await fastify.register(autoload, {
+    dir: join(here, 'routes'),
+    autoHooks: true,
+    cascadeHooks: true,
+    options: {}
+  })
+}
+
+export default computeWorkerPlugin

@@ -1,0 +1,93 @@
+import { DEFAULTS, type ComputeWorkerOptions } from '../lib/options.js'
+
+/** Everything the standalone server reads from its environment (contract section 2). */
+export interface StandaloneSettings {
+  port: number
+  host: string
+  logLevel: string
+  nodeEnv: string | undefined
+  targetWorld: string
+  localDataDir: string
+  localBaseUrl: string | undefined
+  compute: 'in-process' | 'none'
+  options: Omit<ComputeWorkerOptions, 'world' | 'compute'>
+}
+
+export class SettingsError extends Error {
+  constructor (variable: string, problem: string) {
+    super(`${variable} ${problem}`)
+    this.name = 'SettingsError'
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+function boolean (env: Env, name: string): boolean | undefined {
+  const raw = env[name]?.trim().toLowerCase()
+  if (raw === undefined || raw === '') return undefined
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false
+  throw new SettingsError(name, `must be true or false, got "${env[name]}"`)
+}
+
+function integer (env: Env, name: string, min: number, max: number): number | undefined {
+  const raw = env[name]?.trim()
+  if (raw === undefined || raw === '') return undefined
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new SettingsError(name, `must be an integer from ${min} to ${max}, got "${raw}"`)
+  }
+  return value
+}
+
+function json (env: Env, name: string): unknown {
+  const raw = env[name]?.trim()
+  if (raw === undefined || raw === '') return undefined
+  try {
+    return JSON.parse(raw)
+  } catch (error) {
+    throw new SettingsError(name, `must be JSON: ${(error as Error).message}`)
+  }
+}
+
+/** `COMPUTE_WORKER_TRUST_PROXY`: true/false, a hop count, or a comma-separated list of addresses. */
+function trustProxy (env: Env): ComputeWorkerOptions['trustProxy'] {
+  const raw = env.COMPUTE_WORKER_TRUST_PROXY?.trim()
+  if (raw === undefined || raw === '') return undefined
+  // A hop count: Fastify accepts a number at run time though its type omits it.
+  if (/^\d+$/.test(raw)) return Number(raw) as unknown as string
+  const flag = ['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())
+    ? true
+    : ['0', 'false', 'no', 'off'].includes(raw.toLowerCase()) ? false : undefined
+  return flag ?? raw.split(',').map((part) => part.trim()).filter(Boolean)
+}
+
+export function readStandaloneSettings (env: Env = process.env): StandaloneSettings {
+  const compute = env.COMPUTE_WORKER_COMPUTE?.trim() || 'in-process'
+  if (compute !== 'in-process' && compute !== 'none') {
+    throw new SettingsError('COMPUTE_WORKER_COMPUTE', `must be "in-process" or "none", got "${compute}"`)
+  }
+  return {
+    port: integer(env, 'PORT', 0, 65535) ?? 8080,
+    host: env.HOST?.trim() || '127.0.0.1',
+    logLevel: env.LOG_LEVEL?.trim() || 'info',
+    nodeEnv: env.NODE_ENV,
+    targetWorld: env.WORKFLOW_TARGET_WORLD?.trim() || DEFAULTS.targetWorld,
+    localDataDir: env.WORKFLOW_LOCAL_DATA_DIR?.trim() || './.compute-worker/world',
+    localBaseUrl: env.WORKFLOW_LOCAL_BASE_URL?.trim() || undefined,
+    compute,
+    options: {
+      targetWorld: env.WORKFLOW_TARGET_WORLD?.trim() || DEFAULTS.targetWorld,
+      expectedTargetWorld: env.COMPUTE_WORKER_EXPECTED_TARGET_WORLD?.trim() || undefined,
+      seedApiKeys: json(env, 'COMPUTE_WORKER_API_KEYS') as ComputeWorkerOptions['seedApiKeys'],
+      requireHttps: boolean(env, 'COMPUTE_WORKER_REQUIRE_HTTPS'),
+      trustProxy: trustProxy(env),
+      rateLimitPerMinute: integer(env, 'COMPUTE_WORKER_RATE_LIMIT_PER_MINUTE', 1, 10_000_000),
+      sqlitePath: env.COMPUTE_WORKER_SQLITE_PATH?.trim() || DEFAULTS.sqlitePath,
+      artifactDir: env.COMPUTE_WORKER_ARTIFACT_DIR?.trim() || DEFAULTS.artifactDir,
+      maxDeploymentBytes: integer(env, 'COMPUTE_WORKER_MAX_DEPLOYMENT_BYTES', 1, Number.MAX_SAFE_INTEGER),
+      idempotencyRetentionHours: integer(env, 'COMPUTE_WORKER_IDEMPOTENCY_RETENTION_HOURS', 1, 24 * 365),
+      webhooks: json(env, 'COMPUTE_WORKER_WEBHOOKS') as ComputeWorkerOptions['webhooks']
+    }
+  }
+}

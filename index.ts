@@ -1,0 +1,14 @@
+export { createComputeWorker, type ComputeWorkerHandler } from './fetch.js'
+export {
+  buildComputeWorkerApp,
+  createNodeComputeWorkerServer,
+  startNodeComputeWorkerServer,
+  type StartedComputeWorkerServer
+} from './server.js'
+export { computeWorkerPlugin, type ComputeWorkerPluginOptions } from './app.js'
+export type { ComputeWorkerOptions, SeedApiKey } from './lib/options.js'
+export type { ComputeExecutor, ComputeContext } from './lib/compute/types.js'
+export { SCOPES, type Scope } from './lib/scopes.js'
+export { createWorldForTarget } from './lib/world/create-world.js'
+export { StrictRemoteGuardError } from './lib/strict-guard.js'
+export { generateApiKey, hasValidChecksum } from './lib/api-key-format.js'

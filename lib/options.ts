@@ -1,0 +1,147 @@
+import type { World } from '@workflow/world'
+import type { FastifyServerOptions } from 'fastify'
+import type { ComputeExecutor } from './compute/types.js'
+import { isScope, type Scope } from './scopes.js'
+
+export interface SeedApiKey {
+  key: string
+  scopes: Scope[]
+  name?: string
+  /** Overrides `rateLimitPerMinute` for this key (runtimes using the internal lane need far more). */
+  rateLimitPerMinute?: number
+}
+
+export interface ComputeWorkerOptions {
+  /** A `@workflow/world` World instance. The worker starts it on ready and closes it on close. */
+  world: World
+  /** Executes deployed workflow code. Omitted: execution happens elsewhere. */
+  compute?: ComputeExecutor
+  /** What `WORKFLOW_TARGET_WORLD` must be when `NODE_ENV=production`. */
+  expectedTargetWorld?: string
+  /** The target the world was built from; defaults to `WORKFLOW_TARGET_WORLD`, else `local`. */
+  targetWorld?: string
+  /** Keys inserted (hashed) at start-up; a key already present gets these scopes and limits. */
+  seedApiKeys?: SeedApiKey[]
+  /** Refuse requests that did not arrive over HTTPS (403 `https_required`). */
+  requireHttps?: boolean
+  /** Believe `x-forwarded-proto`/`-for` from a proxy (Fastify's `trustProxy`). */
+  trustProxy?: FastifyServerOptions['trustProxy']
+  /** Requests per minute per API key (per IP when unauthenticated). */
+  rateLimitPerMinute?: number
+  /** The control-plane SQLite file; `:memory:` allowed. */
+  sqlitePath?: string
+  /** Where deployment artifacts are stored. */
+  artifactDir?: string
+  /** Largest decoded deployment (all files together), in bytes. */
+  maxDeploymentBytes?: number
+  /** How long idempotency records are kept. */
+  idempotencyRetentionHours?: number
+  /** Provider configuration for `POST /v1/webhooks/:provider`. */
+  webhooks?: Record<string, unknown>
+  /** Library hook for `POST /v1/webhooks/:provider`. */
+  onWebhook?: (event: any) => unknown
+  /** Fastify logger options of the standalone fronts (ignored by `computeWorkerPlugin`). */
+  logger?: FastifyServerOptions['logger'] | boolean
+}
+
+export interface ResolvedOptions {
+  world: World
+  compute: ComputeExecutor | undefined
+  expectedTargetWorld: string | undefined
+  targetWorld: string
+  seedApiKeys: SeedApiKey[]
+  requireHttps: boolean
+  trustProxy: FastifyServerOptions['trustProxy']
+  rateLimitPerMinute: number
+  sqlitePath: string
+  artifactDir: string
+  maxDeploymentBytes: number
+  idempotencyRetentionHours: number
+  webhooks: Record<string, unknown>
+  onWebhook: ((event: any) => unknown) | undefined
+}
+
+export const DEFAULTS = {
+  rateLimitPerMinute: 600,
+  sqlitePath: './.compute-worker/worker.db',
+  artifactDir: './.compute-worker/artifacts',
+  maxDeploymentBytes: 64 * 1024 * 1024,
+  idempotencyRetentionHours: 24,
+  targetWorld: 'local'
+} as const
+
+export class OptionsError extends Error {
+  constructor (option: string, problem: string) {
+    super(`compute-worker option "${option}" ${problem}`)
+    this.name = 'OptionsError'
+  }
+}
+
+function positiveInteger (name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new OptionsError(name, `must be a positive integer, got ${JSON.stringify(value)}`)
+  }
+  return value
+}
+
+function validateSeedApiKeys (keys: unknown): SeedApiKey[] {
+  if (keys === undefined) return []
+  if (!Array.isArray(keys)) throw new OptionsError('seedApiKeys', 'must be an array')
+  return keys.map((entry, i) => {
+    const at = `seedApiKeys[${i}]`
+    if (entry === null || typeof entry !== 'object') throw new OptionsError(at, 'must be an object')
+    const { key, scopes, name, rateLimitPerMinute } = entry as Record<string, unknown>
+    if (typeof key !== 'string' || key.length < 16) {
+      throw new OptionsError(`${at}.key`, 'must be a string of at least 16 characters')
+    }
+    if (!Array.isArray(scopes) || !scopes.every(isScope)) {
+      throw new OptionsError(`${at}.scopes`, `must be an array of known scopes, got ${JSON.stringify(scopes)}`)
+    }
+    if (name !== undefined && typeof name !== 'string') throw new OptionsError(`${at}.name`, 'must be a string')
+    return {
+      key,
+      scopes: [...new Set(scopes)],
+      name,
+      rateLimitPerMinute: rateLimitPerMinute === undefined
+        ? undefined
+        : positiveInteger(`${at}.rateLimitPerMinute`, rateLimitPerMinute, 0)
+    }
+  })
+}
+
+function isWorld (value: unknown): value is World {
+  const world = value as World | undefined
+  return typeof world === 'object' && world !== null &&
+    typeof world.queue === 'function' && typeof world.events?.create === 'function' &&
+    typeof world.runs?.get === 'function'
+}
+
+export function resolveOptions (options: ComputeWorkerOptions): ResolvedOptions {
+  if (options === null || typeof options !== 'object') throw new OptionsError('options', 'must be an object')
+  if (!isWorld(options.world)) {
+    throw new OptionsError('world', 'must be a @workflow/world World instance (queue, events, runs, …)')
+  }
+  if (options.webhooks !== undefined && (typeof options.webhooks !== 'object' || options.webhooks === null)) {
+    throw new OptionsError('webhooks', 'must be an object keyed by provider name')
+  }
+  if (options.onWebhook !== undefined && typeof options.onWebhook !== 'function') {
+    throw new OptionsError('onWebhook', 'must be a function')
+  }
+  return {
+    world: options.world,
+    compute: options.compute,
+    expectedTargetWorld: options.expectedTargetWorld || undefined,
+    targetWorld: options.targetWorld ?? process.env.WORKFLOW_TARGET_WORLD ?? DEFAULTS.targetWorld,
+    seedApiKeys: validateSeedApiKeys(options.seedApiKeys),
+    requireHttps: options.requireHttps === true,
+    trustProxy: options.trustProxy ?? false,
+    rateLimitPerMinute: positiveInteger('rateLimitPerMinute', options.rateLimitPerMinute, DEFAULTS.rateLimitPerMinute),
+    sqlitePath: options.sqlitePath ?? DEFAULTS.sqlitePath,
+    artifactDir: options.artifactDir ?? DEFAULTS.artifactDir,
+    maxDeploymentBytes: positiveInteger('maxDeploymentBytes', options.maxDeploymentBytes, DEFAULTS.maxDeploymentBytes),
+    idempotencyRetentionHours: positiveInteger('idempotencyRetentionHours', options.idempotencyRetentionHours, DEFAULTS.idempotencyRetentionHours),
+    webhooks: (options.webhooks ?? {}) as Record<string, unknown>,
+    onWebhook: options.onWebhook
+  }
+}

@@ -1,0 +1,9 @@
+export const PUBLIC_SCOPES = ['trigger:write', 'runs:read', 'runs:write', 'deploy:read', 'deploy:write'] as const
+export const INTERNAL_SCOPES = ['world:proxy'] as const
+export const SCOPES = [...PUBLIC_SCOPES, ...INTERNAL_SCOPES] as const
+
+export type Scope = typeof SCOPES[number]
+
+export function isScope (value: unknown): value is Scope {
+  return typeof value === 'string' && (SCOPES as readonly string[]).includes(value)
+}

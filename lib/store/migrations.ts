@@ -1,0 +1,81 @@
+/**
+ * Schema migrations of the control-plane database, applied in order. The database's
+ * `PRAGMA user_version` is the number of migrations applied. Append; never edit a shipped one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  /* 1: the whole control plane */ `
+  CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    key_hash TEXT NOT NULL UNIQUE,
+    name TEXT,
+    scopes_json TEXT NOT NULL,
+    rate_limit_per_minute INTEGER,
+    source TEXT NOT NULL CHECK (source IN ('seed', 'cli', 'api')),
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER,
+    revoked_at INTEGER
+  );
+
+  CREATE TABLE idempotency_records (
+    api_key_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('in_progress', 'completed')),
+    run_id TEXT,
+    response_status INTEGER,
+    response_json TEXT,
+    lease_until INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (api_key_id, scope, idempotency_key)
+  );
+  CREATE INDEX idempotency_records_expires_at ON idempotency_records (expires_at);
+
+  CREATE TABLE deployments (
+    id TEXT PRIMARY KEY,
+    digest TEXT NOT NULL,
+    manifest_json TEXT NOT NULL,
+    workflows_json TEXT NOT NULL,
+    files_json TEXT NOT NULL,
+    labels_json TEXT NOT NULL,
+    created_by_key_id TEXT,
+    created_at INTEGER NOT NULL,
+    activated_at INTEGER
+  );
+  CREATE INDEX deployments_created_at ON deployments (created_at);
+
+  CREATE TABLE active_deployment (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    deployment_id TEXT NOT NULL REFERENCES deployments (id),
+    activated_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE webhook_deliveries (
+    provider TEXT NOT NULL,
+    delivery_id TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('in_progress', 'completed')),
+    response_status INTEGER,
+    response_json TEXT,
+    run_id TEXT,
+    correlation_id TEXT,
+    received_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (provider, delivery_id)
+  );
+  CREATE INDEX webhook_deliveries_expires_at ON webhook_deliveries (expires_at);
+
+  CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor_key_id TEXT,
+    action TEXT NOT NULL,
+    target TEXT,
+    outcome TEXT NOT NULL,
+    metadata_json TEXT NOT NULL CHECK (json_valid(metadata_json))
+  );
+  CREATE INDEX audit_log_correlation_id ON audit_log (json_extract(metadata_json, '$.correlationId'));
+  CREATE INDEX audit_log_at ON audit_log (at);
+  `
+]

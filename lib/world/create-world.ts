@@ -1,0 +1,44 @@
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import type { World } from '@workflow/world'
+import { createLocalWorld } from '@workflow/world-local'
+
+export interface WorldTargetSettings {
+  /** `local`, `@workflow/world-postgres`, or any module exporting `createWorld`/a default factory. */
+  target: string
+  /** world-local's data directory. */
+  localDataDir?: string
+  /** world-local's delivery base URL (where an external runtime listens), when compute is elsewhere. */
+  localBaseUrl?: string
+}
+
+/**
+ * Builds the World the standalone server runs on, the way the SDK's own `createWorld()` picks
+ * one from `WORKFLOW_TARGET_WORLD`: `local` is embedded; a module is required from the current
+ * directory first (where the user installed it), then from the worker's own dependencies.
+ */
+export function createWorldForTarget (settings: WorldTargetSettings): World {
+  if (settings.target === 'local') {
+    return createLocalWorld({ dataDir: settings.localDataDir, baseUrl: settings.localBaseUrl })
+  }
+  const mod = requireWorldModule(settings.target) as Record<string, unknown> | ((...args: unknown[]) => World)
+  const factory = typeof mod === 'function'
+    ? mod
+    : typeof mod.createWorld === 'function'
+      ? mod.createWorld
+      : typeof mod.default === 'function' ? mod.default : undefined
+  if (typeof factory !== 'function') {
+    throw new Error(`World module ${settings.target} exports neither createWorld nor a default factory`)
+  }
+  return (factory as () => World)()
+}
+
+function requireWorldModule (name: string): unknown {
+  const fromCwd = createRequire(join(process.cwd(), 'index.js'))
+  try {
+    return fromCwd(name)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error
+  }
+  return createRequire(import.meta.url)(name)
+}

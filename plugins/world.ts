@@ -1,0 +1,37 @@
+import type { World } from '@workflow/world'
+import fp from 'fastify-plugin'
+import type { ComputeExecutor } from '../lib/compute/types.js'
+import { createWorldProbe, type WorldProbe } from '../lib/world/probe.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The one World every route and the executor use. */
+    workflowWorld: World
+    workflowWorldProbe: WorldProbe
+    /** The executor of deployed code, when this worker runs one. */
+    compute: ComputeExecutor | undefined
+  }
+}
+
+export interface WorldPluginOptions {
+  world: World
+  compute?: ComputeExecutor
+}
+
+export default fp<WorldPluginOptions>(async function worldPlugin (fastify, opts) {
+  const { world, compute } = opts
+  fastify.decorate('workflowWorld', world)
+  fastify.decorate('workflowWorldProbe', createWorldProbe(world))
+  fastify.decorate('compute', compute)
+
+  fastify.addHook('onReady', async () => {
+    // The executor attaches to the queue first: world.start() re-queues active runs at once.
+    await compute?.start({ world, log: fastify.log })
+    await world.start?.()
+  })
+
+  fastify.addHook('onClose', async () => {
+    await compute?.close()
+    await world.close?.()
+  })
+}, { name: 'compute-worker-world', fastify: '5.x' })

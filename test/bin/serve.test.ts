@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { KEYS, SEED_KEYS, bearer, tempDir } from '../helper.js'
+import { runBin, startStandalone } from '../standalone.js'
+
+async function envFor (t: import('node:test').TestContext): Promise<Record<string, string>> {
+  const dir = await tempDir(t)
+  return {
+    COMPUTE_WORKER_SQLITE_PATH: join(dir, 'worker.db'),
+    COMPUTE_WORKER_ARTIFACT_DIR: join(dir, 'artifacts'),
+    WORKFLOW_LOCAL_DATA_DIR: join(dir, 'world'),
+    COMPUTE_WORKER_API_KEYS: JSON.stringify(SEED_KEYS),
+    COMPUTE_WORKER_COMPUTE: 'none'
+  }
+}
+
+test('the standalone server starts on the embedded defaults and answers /v1/health', async (t) => {
+  const env = await envFor(t)
+  const worker = await startStandalone(t, env)
+  const res = await fetch(`${worker.url}/v1/health`)
+  assert.equal(res.status, 200)
+  const body = await res.json()
+  assert.equal(body.world.target, 'local')
+  assert.equal(body.database, 'ok')
+  assert.ok(existsSync(env.COMPUTE_WORKER_SQLITE_PATH))
+  assert.ok(existsSync(env.WORKFLOW_LOCAL_DATA_DIR))
+  const keyed = await fetch(`${worker.url}/v1/nope`, { headers: bearer(KEYS.admin) })
+  assert.equal(keyed.status, 404)
+  assert.equal(worker.lines.join('\n').includes(KEYS.admin), false)
+})
+
+test('SIGTERM shuts the standalone server down gracefully with exit code 0', async (t) => {
+  const worker = await startStandalone(t, await envFor(t))
+  // A keep-alive connection left open must not hold the shutdown.
+  const res = await fetch(`${worker.url}/v1/health`, { headers: { connection: 'keep-alive' } })
+  assert.equal(res.status, 200)
+  const started = Date.now()
+  worker.child.kill('SIGTERM')
+  const { code } = await worker.exited
+  assert.equal(code, 0)
+  assert.ok(Date.now() - started < 5_000, 'shut down promptly')
+  assert.ok(worker.lines.some((line) => /shutting down/.test(line)))
+})
+
+test('SIGINT also exits 0', async (t) => {
+  const worker = await startStandalone(t, await envFor(t))
+  worker.child.kill('SIGINT')
+  assert.equal((await worker.exited).code, 0)
+})
+
+test('the strict remote guard stops a production start on the wrong World, naming both values', async (t) => {
+  const env = await envFor(t)
+  const { code, output } = await runBin({ ...env, NODE_ENV: 'production', COMPUTE_WORKER_EXPECTED_TARGET_WORLD: '@workflow/world-postgres' })
+  assert.notEqual(code, 0)
+  assert.match(output, /@workflow\/world-postgres/)
+  assert.match(output, /"local"/)
+})
+
+test('the strict remote guard lets production start on the expected World', async (t) => {
+  const env = await envFor(t)
+  const worker = await startStandalone(t, { ...env, NODE_ENV: 'production', COMPUTE_WORKER_EXPECTED_TARGET_WORLD: 'local' })
+  assert.equal((await fetch(`${worker.url}/v1/health`)).status, 200)
+})
+
+test('bad settings stop start-up with a message naming the variable', async (t) => {
+  const env = await envFor(t)
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{ COMPUTE_WORKER_API_KEYS: '[{' }, /COMPUTE_WORKER_API_KEYS must be JSON/],
+    [{ COMPUTE_WORKER_API_KEYS: '[{"key":"short","scopes":[]}]' }, /seedApiKeys\[0\]\.key/],
+    [{ COMPUTE_WORKER_API_KEYS: '[{"key":"long-enough-key-000001","scopes":["root"]}]' }, /seedApiKeys\[0\]\.scopes/],
+    [{ COMPUTE_WORKER_RATE_LIMIT_PER_MINUTE: 'lots' }, /COMPUTE_WORKER_RATE_LIMIT_PER_MINUTE/],
+    [{ COMPUTE_WORKER_REQUIRE_HTTPS: 'maybe' }, /COMPUTE_WORKER_REQUIRE_HTTPS/],
+    [{ COMPUTE_WORKER_COMPUTE: 'gpu' }, /COMPUTE_WORKER_COMPUTE/],
+    [{ PORT: '99999' }, /PORT/]
+  ]
+  for (const [override, message] of cases) {
+    const { code, output } = await runBin({ ...env, ...override })
+    assert.equal(code, 1, JSON.stringify(override))
+    assert.match(output, message)
+    assert.doesNotMatch(output, /\n\s+at /, 'no stack trace for a settings error')
+  }
+})
+
+test('an unknown command exits 2 with the usage', async () => {
+  const { code, output } = await runBin({}, ['frobnicate'])
+  assert.equal(code, 2)
+  assert.match(output, /Usage: compute-worker/)
+})

@@ -1,0 +1,85 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { TestContext } from 'node:test'
+import { createLocalWorld } from '@workflow/world-local'
+import type { FastifyInstance } from 'fastify'
+import { buildComputeWorkerApp } from '../server.js'
+import type { ComputeWorkerOptions, SeedApiKey } from '../lib/options.js'
+import { SCOPES } from '../lib/scopes.js'
+
+/** Keys every test app is seeded with: one with every scope, one per scope. */
+export const KEYS = {
+  admin: 'test-key-admin-00000000000000000001',
+  triggerWrite: 'test-key-trigger-write-000000000001',
+  runsRead: 'test-key-runs-read-00000000000000001',
+  runsWrite: 'test-key-runs-write-0000000000000001',
+  deployRead: 'test-key-deploy-read-000000000000001',
+  deployWrite: 'test-key-deploy-write-00000000000001',
+  worldProxy: 'test-key-world-proxy-000000000000001',
+  none: 'test-key-no-scopes-00000000000000001'
+} as const
+
+export const SEED_KEYS: SeedApiKey[] = [
+  { key: KEYS.admin, scopes: [...SCOPES], name: 'admin' },
+  { key: KEYS.triggerWrite, scopes: ['trigger:write'], name: 'trigger' },
+  { key: KEYS.runsRead, scopes: ['runs:read'], name: 'runs-read' },
+  { key: KEYS.runsWrite, scopes: ['runs:write'], name: 'runs-write' },
+  { key: KEYS.deployRead, scopes: ['deploy:read'], name: 'deploy-read' },
+  { key: KEYS.deployWrite, scopes: ['deploy:write'], name: 'deploy-write' },
+  { key: KEYS.worldProxy, scopes: ['world:proxy'], name: 'world-proxy' },
+  { key: KEYS.none, scopes: [], name: 'no-scopes' }
+]
+
+export function bearer (key: string): Record<string, string> {
+  return { authorization: `Bearer ${key}` }
+}
+
+/** A fresh temporary directory, removed after the test. */
+export async function tempDir (t: TestContext, prefix = 'cw-test-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+export interface TestApp {
+  app: FastifyInstance
+  dir: string
+  options: ComputeWorkerOptions
+}
+
+/**
+ * Options of a worker on a real world-local and a real SQLite file, both in a temp dir.
+ * The World is not started; whoever builds the app starts and closes it.
+ */
+export async function testOptions (t: TestContext, overrides: Partial<ComputeWorkerOptions> = {}): Promise<{ options: ComputeWorkerOptions, dir: string }> {
+  const dir = await tempDir(t)
+  const world = overrides.world ?? createLocalWorld({ dataDir: join(dir, 'world') })
+  return {
+    dir,
+    options: {
+      world,
+      sqlitePath: join(dir, 'worker.db'),
+      artifactDir: join(dir, 'artifacts'),
+      seedApiKeys: SEED_KEYS,
+      ...overrides
+    }
+  }
+}
+
+/**
+ * A ready worker app for `inject`, closed after the test. `extend` may add routes before the
+ * app is ready: the worker's hooks sit at the root, so they apply to those routes too.
+ */
+export async function build (
+  t: TestContext,
+  overrides: Partial<ComputeWorkerOptions> = {},
+  extend?: (app: FastifyInstance) => void
+): Promise<TestApp> {
+  const { options, dir } = await testOptions(t, overrides)
+  const app = buildComputeWorkerApp(options)
+  t.after(() => app.close())
+  extend?.(app)
+  await app.ready()
+  return { app, dir, options }
+}

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict'
+import { rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { build } from '../../helper.js'
+import { VERSION } from '../../../lib/version.js'
+
+test('GET /v1/health answers 200 without a key, with World and database status', async (t) => {
+  const { app } = await build(t)
+  const res = await app.inject({ method: 'GET', url: '/v1/health' })
+  assert.equal(res.statusCode, 200)
+  const body = res.json()
+  assert.equal(body.status, 'ok')
+  assert.equal(body.database, 'ok')
+  assert.equal(body.version, VERSION)
+  assert.equal(body.world.status, 'ok')
+  assert.equal(body.world.target, 'local')
+  assert.equal(typeof body.world.specVersion, 'number')
+  assert.match(res.headers['x-workflow-correlation-id'] as string, /^[0-9a-f-]{36}$/)
+})
+
+test('GET /v1/health answers 503 not_ready when the database is gone', async (t) => {
+  const { app } = await build(t)
+  app.controlDb.close()
+  const res = await app.inject({ method: 'GET', url: '/v1/health' })
+  assert.equal(res.statusCode, 503)
+  const body = res.json()
+  assert.equal(body.code, 'not_ready')
+  assert.equal(body.database, 'unavailable')
+  assert.equal(body.world.status, 'ok')
+  assert.equal(body.correlationId, res.headers['x-workflow-correlation-id'])
+})
+
+test('GET /v1/health answers 503 not_ready when the World cannot read its store', async (t) => {
+  const { app, dir } = await build(t)
+  // Break world-local's run storage for real: its runs directory becomes a plain file.
+  const runsDir = join(dir, 'world', 'runs')
+  await rm(runsDir, { recursive: true, force: true })
+  await writeFile(runsDir, 'not a directory')
+  const res = await app.inject({ method: 'GET', url: '/v1/health' })
+  assert.equal(res.statusCode, 503)
+  const body = res.json()
+  assert.equal(body.code, 'not_ready')
+  assert.equal(body.world.status, 'unavailable')
+  assert.equal(body.database, 'ok')
+  assert.match(body.message, /World is unavailable/)
+})
