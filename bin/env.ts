@@ -79,6 +79,11 @@ function postgres (env: Env, targetWorld: string): PostgresWorldSettings | undef
   }
 }
 
+/** `COMPUTE_WORKER_SQLITE_PATH`: the control-plane file, shared by the server and the admin commands. */
+export function readSqlitePath (env: Env = process.env): string {
+  return env.COMPUTE_WORKER_SQLITE_PATH?.trim() || DEFAULTS.sqlitePath
+}
+
 export function readStandaloneSettings (env: Env = process.env): StandaloneSettings {
   const targetWorld = env.WORKFLOW_TARGET_WORLD?.trim() || DEFAULTS.targetWorld
   const compute = env.COMPUTE_WORKER_COMPUTE?.trim() || 'in-process'
@@ -102,7 +107,7 @@ export function readStandaloneSettings (env: Env = process.env): StandaloneSetti
       requireHttps: boolean(env, 'COMPUTE_WORKER_REQUIRE_HTTPS'),
       trustProxy: trustProxy(env),
       rateLimitPerMinute: integer(env, 'COMPUTE_WORKER_RATE_LIMIT_PER_MINUTE', 1, 10_000_000),
-      sqlitePath: env.COMPUTE_WORKER_SQLITE_PATH?.trim() || DEFAULTS.sqlitePath,
+      sqlitePath: readSqlitePath(env),
       artifactDir: env.COMPUTE_WORKER_ARTIFACT_DIR?.trim() || DEFAULTS.artifactDir,
       maxDeploymentBytes: integer(env, 'COMPUTE_WORKER_MAX_DEPLOYMENT_BYTES', 1, Number.MAX_SAFE_INTEGER),
       idempotencyRetentionHours: integer(env, 'COMPUTE_WORKER_IDEMPOTENCY_RETENTION_HOURS', 1, 24 * 365),
