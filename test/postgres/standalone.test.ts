@@ -127,6 +127,27 @@ test('readiness is 503 while PostgreSQL does not answer and 200 again once it do
   assert.equal(status, 200, 'ready again once PostgreSQL answers')
 })
 
+test('pooled connections that PostgreSQL terminates are replaced; the worker stays up and ready', needsPostgres, async (t) => {
+  const url = await freshDatabase(t)
+  const worker = await startStandalone(t, await postgresEnv(t, url))
+  assert.equal((await fetch(`${worker.url}/v1/health/ready`)).status, 200)
+  // Every connection of the worker but the streams' LISTEN one, which world-postgres cannot replace.
+  const terminated = await query<{ pid: number }>(url, `WITH targets AS MATERIALIZED (
+      SELECT pid FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND query NOT LIKE 'LISTEN workflow_event_chunk%')
+    SELECT pid FROM targets WHERE pg_terminate_backend(pid)`)
+  assert.ok(terminated.length > 0)
+  await sleep(1_100) // past the probe's one-second reuse
+  let status = 0
+  for (let i = 0; i < 20 && status !== 200; i++) {
+    status = (await fetch(`${worker.url}/v1/health/ready`)).status
+    if (status !== 200) await sleep(250)
+  }
+  assert.equal(status, 200)
+  assert.equal(worker.child.exitCode, null, 'still running')
+  assert.ok(worker.lines.some((line) => /a World database connection failed/.test(line)), 'idle pooled connections were among them')
+})
+
 test('losing the PostgreSQL connections shuts the worker down with exit code 1 (world-postgres cannot re-listen)', needsPostgres, async (t) => {
   const url = await freshDatabase(t)
   const proxy = await startTcpProxy(t, url)
