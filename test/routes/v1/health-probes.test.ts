@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict'
-import { rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { test } from 'node:test'
 import type { ComputeExecutor } from '../../../lib/compute/types.js'
 import { VERSION } from '../../../lib/version.js'
-import { build } from '../../helper.js'
+import { breakLocalWorldRuns, build } from '../../helper.js'
 
 /** An executor that reports what it is told to; the worker only reads its health(). */
 function executorReporting (report: () => Record<string, unknown>): ComputeExecutor {
@@ -64,9 +62,7 @@ test('GET /v1/health/ready is 503 when the database is closed', async (t) => {
 
 test('GET /v1/health/ready is 503 when the World cannot read its store', async (t) => {
   const { app, dir } = await build(t)
-  const runsDir = join(dir, 'world', 'runs')
-  await rm(runsDir, { recursive: true, force: true })
-  await writeFile(runsDir, 'not a directory')
+  await breakLocalWorldRuns(dir)
   const res = await app.inject({ method: 'GET', url: '/v1/health/ready' })
   assert.equal(res.statusCode, 503)
   const body = res.json()
