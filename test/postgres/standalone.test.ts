@@ -131,6 +131,14 @@ test('pooled connections that PostgreSQL terminates are replaced; the worker sta
   const url = await freshDatabase(t)
   const worker = await startStandalone(t, await postgresEnv(t, url))
   assert.equal((await fetch(`${worker.url}/v1/health/ready`)).status, 200)
+  // The queue runner must be up first: graphile-worker treats a connection lost during its own
+  // start-up as fatal (and so does the worker then, as for the LISTEN connection below).
+  for (let i = 0; i < 40; i++) {
+    const listening = await query(url, `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%LISTEN "jobs:insert"%'`)
+    if (listening.length > 0) break
+    await sleep(250)
+  }
+  await sleep(500)
   // Every connection of the worker but the streams' LISTEN one, which world-postgres cannot replace.
   const terminated = await query<{ pid: number }>(url, `WITH targets AS MATERIALIZED (
       SELECT pid FROM pg_stat_activity
@@ -140,10 +148,10 @@ test('pooled connections that PostgreSQL terminates are replaced; the worker sta
   await sleep(1_100) // past the probe's one-second reuse
   let status = 0
   for (let i = 0; i < 20 && status !== 200; i++) {
-    status = (await fetch(`${worker.url}/v1/health/ready`)).status
+    status = await fetch(`${worker.url}/v1/health/ready`).then((res) => res.status, () => -1)
     if (status !== 200) await sleep(250)
   }
-  assert.equal(status, 200)
+  assert.equal(status, 200, worker.lines.join('\n'))
   assert.equal(worker.child.exitCode, null, 'still running')
   assert.ok(worker.lines.some((line) => /a World database connection failed/.test(line)), 'idle pooled connections were among them')
 })
