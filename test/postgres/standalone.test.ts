@@ -84,7 +84,7 @@ test('two workers starting at once on one fresh database both set the schema up 
   }
 })
 
-test('start-up fails fast, naming the database without its password, when PostgreSQL is unreachable', needsPostgres, async (t) => {
+test('start-up fails fast, naming the database without its password, when PostgreSQL is unreachable', async (t) => {
   const closedPort = await freePort('127.0.0.1')
   const env = await postgresEnv(t, `postgres://worker:s3cret-password@127.0.0.1:${closedPort}/nowhere`)
   const { code, output } = await runBin(env)
