@@ -13,6 +13,7 @@ import httpsPlugin from './plugins/https.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import storagePlugin from './plugins/storage.js'
 import worldPlugin from './plugins/world.js'
+import worldLanePlugin from './plugins/world-lane.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -59,6 +60,7 @@ export const computeWorkerPlugin: FastifyPluginAsync<ComputeWorkerPluginOptions>
   await fastify.register(authPlugin)
   await fastify.register(rateLimitPlugin, { rateLimitPerMinute: config.rateLimitPerMinute })
   await fastify.register(auditPlugin)
+  await fastify.register(worldLanePlugin)
 
   // Only what the route files need goes to autoload: passing `opts` would carry `prefix` along.
   await fastify.register(autoload, {
