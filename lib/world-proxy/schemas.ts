@@ -39,17 +39,50 @@ function parseWith<T> (schema: Parser<T>, value: unknown, what: string): T {
 const PaginatedRuns = PaginatedResponseSchema(WorkflowRunSchema)
 const PaginatedSteps = PaginatedResponseSchema(StepSchema)
 const PaginatedHooks = PaginatedResponseSchema(HookSchema)
-const PaginatedEvents = PaginatedResponseSchema(EventSchema)
+
+function toDate (value: unknown): unknown {
+  return typeof value === 'string' || typeof value === 'number' ? new Date(value) : value
+}
+
+/**
+ * An event by `EventSchema`; failing that, its declared dates one by one. With
+ * `resolveData: 'none'` world-local drops `eventData` that the schema requires (a known gap,
+ * see the TODO on BaseEventSchema in @workflow/world 4.5 src/events.ts), and such events are
+ * still what the World answered.
+ */
+function reviveEvent (value: unknown): Event {
+  const parsed = (EventSchema as unknown as Parser<Event>).safeParse(value)
+  if (parsed.success) return parsed.data
+  if (value === null || typeof value !== 'object') return parseWith(EventSchema as unknown as Parser<Event>, value, 'event')
+  const event = { ...(value as Record<string, unknown>) }
+  event.createdAt = toDate(event.createdAt)
+  if (event.occurredAt !== undefined) event.occurredAt = toDate(event.occurredAt)
+  if (event.eventData !== null && typeof event.eventData === 'object') {
+    const eventData = { ...(event.eventData as Record<string, unknown>) }
+    if (eventData.resumeAt !== undefined) eventData.resumeAt = toDate(eventData.resumeAt)
+    if (eventData.retryAfter !== undefined) eventData.retryAfter = toDate(eventData.retryAfter)
+    event.eventData = eventData
+  }
+  return event as unknown as Event
+}
+
+function reviveEventPage (value: unknown): PaginatedResponse<Event> {
+  const page = value as PaginatedResponse<unknown>
+  if (page === null || typeof page !== 'object' || !Array.isArray(page.data)) {
+    throw new WorkflowWorldError('Schema validation failed for events page: no data array')
+  }
+  return { ...page, data: page.data.map(reviveEvent) }
+}
 
 export const revive = {
   run: (value: unknown) => parseWith(WorkflowRunSchema as Parser<WorkflowRun>, value, 'run'),
   step: (value: unknown) => parseWith(StepSchema as Parser<Step>, value, 'step'),
   hook: (value: unknown) => parseWith(HookSchema as Parser<Hook>, value, 'hook'),
-  event: (value: unknown) => parseWith(EventSchema as Parser<Event>, value, 'event'),
+  event: reviveEvent,
   runs: (value: unknown) => parseWith(PaginatedRuns as Parser<PaginatedResponse<WorkflowRun>>, value, 'runs page'),
   steps: (value: unknown) => parseWith(PaginatedSteps as Parser<PaginatedResponse<Step>>, value, 'steps page'),
   hooks: (value: unknown) => parseWith(PaginatedHooks as Parser<PaginatedResponse<Hook>>, value, 'hooks page'),
-  events: (value: unknown) => parseWith(PaginatedEvents as Parser<PaginatedResponse<Event>>, value, 'events page'),
+  events: reviveEventPage,
 
   /** Each entity of an `events.create` result through its own schema; other members as they came. */
   eventResult (value: unknown): EventResult {
