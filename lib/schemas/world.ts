@@ -59,7 +59,8 @@ export const CreateEventBody = Type.Object({
 })
 export type CreateEventBody = Static<typeof CreateEventBody>
 
-export const ListEventsBody = Type.Object({
+/** events.list and steps.list: one run's entities, a page at a time. */
+export const RunScopedListBody = Type.Object({
   runId: Id,
   pagination: Type.Optional(Pagination),
   resolveData: Type.Optional(ResolveData)
@@ -77,12 +78,6 @@ export const WorkflowRunStatus = Type.Union(['pending', 'running', 'completed', 
 export const ListRunsBody = Type.Object({
   workflowName: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
   status: Type.Optional(WorkflowRunStatus),
-  pagination: Type.Optional(Pagination),
-  resolveData: Type.Optional(ResolveData)
-}, { additionalProperties: false })
-
-export const ListStepsBody = Type.Object({
-  runId: Id,
   pagination: Type.Optional(Pagination),
   resolveData: Type.Optional(ResolveData)
 }, { additionalProperties: false })

@@ -18,11 +18,15 @@ import { ApiError } from '../errors.js'
  * *names* (`EntityConflictError.is(err)` compares `err.name`), so the client rebuilds the same
  * class from `name`, not from the status alone.
  */
-export interface WorldErrorBody {
+export interface WorldErrorBody extends WorldErrorFields {
   code?: string
   message?: string
   correlationId?: string
   name?: string
+}
+
+/** What the World error classes carry besides their message. */
+interface WorldErrorFields {
   retryAfter?: number
   runId?: string
   token?: string
@@ -31,15 +35,9 @@ export interface WorldErrorBody {
   worldSpecVersion?: number
 }
 
-interface NamedError extends Error {
+interface NamedError extends Error, WorldErrorFields {
   status?: number
   code?: string
-  retryAfter?: number
-  runId?: string
-  token?: string
-  conflictingRunId?: string
-  runSpecVersion?: number
-  worldSpecVersion?: number
 }
 
 function isNamedError (value: unknown): value is NamedError {

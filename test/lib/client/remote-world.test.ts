@@ -21,6 +21,7 @@ import type { World, WorkflowRun } from '@workflow/world'
 import { createLocalWorld } from '@workflow/world-local'
 import { createRemoteWorld, type RemoteWorldOptions } from '../../../lib/client/index.js'
 import { decodeTaggedJson } from '../../../lib/world-proxy/codec.js'
+import { createComputeWorker } from '../../../fetch.js'
 import { startNodeComputeWorkerServer, type StartedComputeWorkerServer } from '../../../server.js'
 import type { ComputeWorkerOptions } from '../../../lib/options.js'
 import { KEYS, SEED_KEYS, tempDir } from '../../helper.js'
@@ -334,4 +335,22 @@ test('start() aligns the spec version with the worker\'s World; JSON answers are
   assert.ok(events.data.every((event) => event.createdAt instanceof Date))
   const decoded = decodeTaggedJson(JSON.stringify({ createdAt: run.createdAt })) as { createdAt: unknown }
   assert.equal(typeof decoded.createdAt, 'string', 'on the wire the date is a string; the schema made it a Date')
+})
+
+test('the remote World also runs over the fetch-style handler (createComputeWorker), through its injectable fetch', async (t) => {
+  const dir = await tempDir(t)
+  const handler = createComputeWorker({ world: createLocalWorld({ dataDir: join(dir, 'world') }), sqlitePath: join(dir, 'w.db'), seedApiKeys: SEED_KEYS })
+  t.after(() => handler.close())
+  const client = createRemoteWorld({
+    baseUrl: 'http://worker.internal',
+    apiKey: KEYS.worldProxy,
+    fetch: async (input, init) => await handler(new Request(input, init))
+  })
+  const runId = await newRun(client)
+  assert.equal((await client.runs.get(runId)).status, 'running')
+  await client.writeToStream('strm_fetch', runId, 'over inject')
+  const reader = (await client.readFromStream('strm_fetch')).getReader()
+  assert.equal(new TextDecoder().decode((await reader.read()).value), 'over inject', 'a live body, not buffered to the end')
+  await client.closeStream('strm_fetch', runId)
+  assert.equal((await reader.read()).done, true)
 })

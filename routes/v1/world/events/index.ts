@@ -6,10 +6,10 @@ import {
   CreateEventBody,
   EventEntity,
   EventResultResponse,
-  ListEventsBody,
   ListEventsByCorrelationBody,
   Paginated,
   ResolveDataQuery,
+  RunScopedListBody,
   WORLD_ERRORS
 } from '../../../../lib/schemas/world.js'
 
@@ -35,7 +35,7 @@ const events: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       summary: 'world.events.list(params)',
       tags: ['world'],
-      body: ListEventsBody,
+      body: RunScopedListBody,
       response: { 200: Paginated, ...WORLD_ERRORS, ...AUTHENTICATED_ERRORS }
     }
   }, async (request, reply) => reply.sendWorldValue(await fastify.worldLane.listEvents(request.body)))

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { AUTHENTICATED_ERRORS } from '../../../../lib/schemas/common.js'
-import { ListStepsBody, Paginated, ResolveData, StepEntity, WORLD_ERRORS } from '../../../../lib/schemas/world.js'
+import { Paginated, ResolveData, RunScopedListBody, StepEntity, WORLD_ERRORS } from '../../../../lib/schemas/world.js'
 
 const steps: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/:stepId', {
@@ -22,7 +22,7 @@ const steps: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       summary: 'world.steps.list(params)',
       tags: ['world'],
-      body: ListStepsBody,
+      body: RunScopedListBody,
       response: { 200: Paginated, ...WORLD_ERRORS, ...AUTHENTICATED_ERRORS }
     }
   }, async (request, reply) => reply.sendWorldValue(await fastify.worldLane.listSteps(request.body)))

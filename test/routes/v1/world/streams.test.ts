@@ -133,6 +133,21 @@ function countingReaders (world: World): { world: World, open: () => number } {
   return { world, open: () => open }
 }
 
+/** Frames of a live body, one at a time, as they arrive. */
+function frameReader (body: ReadableStream<Uint8Array>): () => Promise<Frame> {
+  const reader = body.getReader()
+  const decoder = new FrameDecoder()
+  const queued: Frame[] = []
+  return async () => {
+    while (queued.length === 0) {
+      const { value, done } = await reader.read()
+      assert.equal(done, false, 'the body ended early')
+      queued.push(...decoder.push(value!))
+    }
+    return queued.shift()!
+  }
+}
+
 async function until (condition: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 25))
   assert.ok(condition(), what)
@@ -150,23 +165,7 @@ test('live reads on a listening server: headers at once, chunks as written, END 
   const aborter = new AbortController()
   const response = await fetch(`${worker.url}/v1/world/streams/read?name=strm_live`, { headers, signal: aborter.signal })
   assert.equal(response.status, 200)
-  const reader = response.body!.getReader()
-  const decoder = new FrameDecoder()
-  const next = async (): Promise<Frame> => {
-    for (;;) {
-      const pending = decoder.push(new Uint8Array(0))
-      if (pending.length > 0) return pending[0]
-      const { value, done } = await reader.read()
-      assert.equal(done, false)
-      const frames = decoder.push(value!)
-      if (frames.length > 0) {
-        for (const extra of frames.slice(1)) queued.push(extra)
-        return frames[0]
-      }
-    }
-  }
-  const queued: Frame[] = []
-  const frame = async () => queued.shift() ?? await next()
+  const frame = frameReader(response.body!)
   assert.equal((await frame()).kind, FrameKind.PING)
   assert.equal(worker.app.worldLane.activeLiveReads, 1)
 
