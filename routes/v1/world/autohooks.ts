@@ -20,9 +20,13 @@ export default async function worldProxyLane (fastify: FastifyInstance): Promise
     routeOptions.bodyLimit ??= LANE_BODY_LIMITS.envelope
   })
 
+  // The lane's own parsers replace whatever this context inherited (the root's JSON parser, or a
+  // host app's), for the lane's routes only.
+  for (const type of [JSON_MEDIA_TYPE, CBOR_MEDIA_TYPE, OCTET_MEDIA_TYPE]) {
+    if (fastify.hasContentTypeParser(type)) fastify.removeContentTypeParser(type)
+  }
   // Bytes arrive tagged; they are revived before validation so that the World's zod schemas
   // never see the tag object (SerializedDataSchema would accept it as a legacy JSON value).
-  fastify.removeContentTypeParser(JSON_MEDIA_TYPE)
   fastify.addContentTypeParser(JSON_MEDIA_TYPE, { parseAs: 'string' }, (_request, body, done) => {
     try {
       done(null, decodeTaggedJson(body as string))
