@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { WorkflowRun } from '@workflow/world'
+import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { ApiError } from '../../../lib/errors.js'
 import { cancelRun, resumeHook } from '../../../lib/runs/control.js'
@@ -33,6 +34,16 @@ function lastEventIndex (header: string | string[] | undefined): number | undefi
   return Number(value) + 1
 }
 
+// Fastify's default Ajv coerces a scalar into a one-element array; a trigger's arguments must be one.
+async function refuseScalarInput (request: FastifyRequest): Promise<void> {
+  const input = (request.body as { input?: unknown } | null)?.input
+  if (input !== undefined && !Array.isArray(input)) {
+    throw new ApiError(400, 'validation_error', 'body/input must be an array of arguments', {
+      details: { validation: [{ in: 'body', path: '/input', message: 'must be array' }] }
+    })
+  }
+}
+
 const runs: FastifyPluginAsyncTypebox = async (fastify) => {
   const world = fastify.workflowWorld
 
@@ -42,6 +53,7 @@ const runs: FastifyPluginAsyncTypebox = async (fastify) => {
       audit: 'runs.trigger',
       idempotency: { scope: 'POST /v1/runs', newReference: newRunId }
     },
+    preValidation: refuseScalarInput,
     schema: {
       tags,
       summary: 'Trigger a run (Idempotency-Key required); created exactly as the SDK start() creates it',
