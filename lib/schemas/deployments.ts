@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox'
+import { PageOf, pageQuery } from './page.js'
 
 /** The workflow names start() can queue ([C] runtime/helpers.js SAFE_WORKFLOW_NAME_PATTERN). */
 export const WORKFLOW_ID_PATTERN = '^[a-zA-Z0-9_\\-./@()[\\]]+$'
@@ -55,13 +56,6 @@ export type DeploymentView = Static<typeof Deployment>
 
 export const DeploymentParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
 
-export const ListQuery = Type.Object({
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-  cursor: Type.Optional(Type.String({ maxLength: 2048 }))
-})
+export const ListQuery = Type.Object(pageQuery(100, 20))
 
-export const DeploymentList = Type.Object({
-  data: Type.Array(Deployment),
-  cursor: Type.Union([Type.String(), Type.Null()]),
-  hasMore: Type.Boolean()
-})
+export const DeploymentList = PageOf(Deployment)

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox'
+import { PageOf, pageQuery } from './page.js'
 
 export const RunStatus = Type.Union(['pending', 'running', 'completed', 'failed', 'cancelled'].map((status) => Type.Literal(status)),
   { description: "The World's run status" })
@@ -54,15 +55,10 @@ export const ListRunsQuery = Type.Object({
   status: Type.Optional(RunStatus),
   workflowName: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'Full workflow id or export name' })),
   deploymentId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-  cursor: Type.Optional(Type.String({ maxLength: 2048 }))
+  ...pageQuery(100, 20)
 })
 
-export const RunList = Type.Object({
-  data: Type.Array(Run),
-  cursor: Type.Union([Type.String(), Type.Null()]),
-  hasMore: Type.Boolean()
-})
+export const RunList = PageOf(Run)
 
 export const RunEvent = Type.Object({
   eventId: Type.String(),
@@ -72,16 +68,9 @@ export const RunEvent = Type.Object({
   data: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Non-sensitive event facts (step name, attempt, resumeAt, error message…)' }))
 })
 
-export const EventsQuery = Type.Object({
-  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-  cursor: Type.Optional(Type.String({ maxLength: 2048 }))
-})
+export const EventsQuery = Type.Object(pageQuery(1000, 100))
 
-export const EventList = Type.Object({
-  data: Type.Array(RunEvent),
-  cursor: Type.Union([Type.String(), Type.Null()]),
-  hasMore: Type.Boolean()
-})
+export const EventList = PageOf(RunEvent)
 
 export const StreamQuery = Type.Object({
   startIndex: Type.Optional(Type.Integer({ description: 'First chunk index (negative: from the end); default 0, or Last-Event-ID + 1' }))
