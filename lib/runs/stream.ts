@@ -90,6 +90,8 @@ export interface StreamBodyOptions {
   /** SSE keep-alive comment interval. */
   pingIntervalMs?: number
   onError?: (error: unknown) => void
+  /** Ends the body without an `end` frame (the server is shutting down: the client should reconnect). */
+  signal?: AbortSignal
 }
 
 /**
@@ -131,8 +133,16 @@ export function streamBody (stream: RunStream, format: StreamFormat, options: St
     finished = true
     clearInterval(check)
     clearInterval(ping)
+    options.signal?.removeEventListener('abort', stop)
     body.push(null)
   }
+  const stop = (): void => {
+    if (finished) return
+    finished = true
+    stream.cancel().catch(() => {})
+  }
+  options.signal?.addEventListener('abort', stop, { once: true })
+  if (options.signal?.aborted === true) stop()
   const check = setInterval(() => {
     stream.exhausted().then((over) => { if (over) return stream.cancel() }, () => {})
   }, options.checkIntervalMs ?? 2_000)

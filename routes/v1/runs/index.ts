@@ -46,6 +46,9 @@ async function refuseScalarInput (request: FastifyRequest): Promise<void> {
 
 const runs: FastifyPluginAsyncTypebox = async (fastify) => {
   const world = fastify.workflowWorld
+  // Live streams would hold a graceful shutdown open: end them first (without `end`, so clients reconnect).
+  const shutdown = new AbortController()
+  fastify.addHook('preClose', async () => { shutdown.abort() })
 
   fastify.post('/', {
     config: {
@@ -156,7 +159,7 @@ const runs: FastifyPluginAsyncTypebox = async (fastify) => {
     const startIndex = request.query.startIndex ?? lastEventIndex(request.headers['last-event-id']) ?? 0
     const stream = await openRunStream(world, request.params.id, startIndex)
     const format = streamFormat(request.headers.accept)
-    const body = streamBody(stream, format, { onError: (error) => request.log.warn({ err: error }, 'run stream failed') })
+    const body = streamBody(stream, format, { signal: shutdown.signal, onError: (error) => request.log.warn({ err: error }, 'run stream failed') })
     return reply
       .header('content-type', format === 'sse' ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
       .header('cache-control', 'no-store')

@@ -166,7 +166,11 @@ test('reading, cancelling, resuming and listing runs that really execute', async
     assert.deepEqual([denied[0].action, denied[0].outcome, denied[0].metadata.code], ['runs.cancel', 'denied', 'forbidden'])
     await app.inject({ method: 'GET', url: '/v1/runs', headers: { ...bearer(KEYS.runsRead), 'x-workflow-correlation-id': 'corr-audit-5' } })
     assert.equal(app.auditLog.findByCorrelationId('corr-audit-5').length, 0, 'reads are not audited')
+    await waitForRun(app, res.json().runId, finished)
   })
+
+  // Nothing may still execute when the temp directories go.
+  for (const run of await listAll(app, '')) await waitForRun(app, run.runId, finished)
 })
 
 async function waitForHook (world: any, runId: string): Promise<{ hookId: string }> {

@@ -48,7 +48,8 @@ test('GET /v1/runs/:id/stream serves the default stream live, as SSE or ndjson, 
   const { options } = await testOptions(t)
   const readers = trackStreamReaders(options.world)
   const server = await startNodeComputeWorkerServer({ ...options, port: 0 })
-  t.after(() => server.close())
+  let closed = false
+  t.after(async () => { if (!closed) await server.close() })
   const { build: fixture } = await deployFixture(server.app)
   await executeBuildOn(t, options.world, fixture.dir)
   const run = (await triggerRun(server.app, { workflowName: 'streamer', input: [['one', 'two', 'three']] })).json()
@@ -101,5 +102,16 @@ test('GET /v1/runs/:id/stream serves the default stream live, as SSE or ndjson, 
     assert.equal((await missing.json()).code, 'run_not_found')
     assert.equal((await get('', { 'last-event-id': 'x' })).status, 400)
     assert.equal((await fetch(`${server.url}/v1/runs/${run.runId}/stream`, { headers: bearer(KEYS.triggerWrite) })).status, 403)
+  })
+
+  await t.test('shutting down ends live streams without an end frame, so clients reconnect', async () => {
+    const waiting = (await triggerRun(server.app, { workflowName: 'approval', input: ['stream-shutdown'] })).json()
+    const res = await fetch(`${server.url}/v1/runs/${waiting.runId}/stream`, { headers: bearer(KEYS.runsRead) })
+    assert.equal(res.status, 200)
+    const text = res.text()
+    closed = true
+    const closing = await Promise.race([server.close().then(() => 'closed'), sleep(20_000, 'held open by the stream')])
+    assert.equal(closing, 'closed')
+    assert.equal(parseSse(await text).some((event) => event.event === 'end'), false)
   })
 })
