@@ -16,6 +16,7 @@ import mutationAuditPlugin from './plugins/mutation-audit.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import runsPlugin from './plugins/runs.js'
 import storagePlugin from './plugins/storage.js'
+import webhooksPlugin from './plugins/webhooks.js'
 import worldPlugin from './plugins/world.js'
 import worldLanePlugin from './plugins/world-lane.js'
 
@@ -69,6 +70,7 @@ export const computeWorkerPlugin: FastifyPluginAsync<ComputeWorkerPluginOptions>
   await fastify.register(idempotencyPlugin, { retentionHours: config.idempotencyRetentionHours })
   await fastify.register(deploymentsPlugin)
   await fastify.register(runsPlugin)
+  await fastify.register(webhooksPlugin)
 
   // Only what the route files need goes to autoload: passing `opts` would carry `prefix` along.
   await fastify.register(autoload, {

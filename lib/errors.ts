@@ -51,3 +51,11 @@ export const DEFAULT_CODE_BY_STATUS: Readonly<Record<number, string>> = {
 export function defaultCodeForStatus (status: number): string {
   return DEFAULT_CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'bad_request')
 }
+
+/** A bad option of the worker, named, caught at start-up. */
+export class OptionsError extends Error {
+  constructor (option: string, problem: string) {
+    super(`compute-worker option "${option}" ${problem}`)
+    this.name = 'OptionsError'
+  }
+}

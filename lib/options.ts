@@ -2,7 +2,12 @@ import type { World } from '@workflow/world'
 import type { FastifyServerOptions } from 'fastify'
 import type { ComputeExecutor } from './compute/types.js'
 import { API_KEY_PREFIX, hasValidChecksum } from './api-key-format.js'
+import { OptionsError } from './errors.js'
 import { isScope, type Scope } from './scopes.js'
+import { parseWebhookProviders, type WebhookProvider } from './webhooks/providers.js'
+import type { OnWebhook } from './webhooks/receiver.js'
+
+export { OptionsError }
 
 export interface SeedApiKey {
   key: string
@@ -37,10 +42,13 @@ export interface ComputeWorkerOptions {
   maxDeploymentBytes?: number
   /** How long idempotency records are kept. */
   idempotencyRetentionHours?: number
-  /** Provider configuration for `POST /v1/webhooks/:provider`. */
+  /**
+   * Provider configuration for `POST /v1/webhooks/:provider`:
+   * `{ [provider]: { scheme: 'github' | 'stripe' | 'standard', secret | secrets, trigger?: { workflowName } } }`.
+   */
   webhooks?: Record<string, unknown>
-  /** Library hook for `POST /v1/webhooks/:provider`. */
-  onWebhook?: (event: any) => unknown
+  /** Library hook for `POST /v1/webhooks/:provider`; its `{ status, body }` answer is sent back. */
+  onWebhook?: OnWebhook
   /** Fastify logger options of the standalone fronts (ignored by `computeWorkerPlugin`). */
   logger?: FastifyServerOptions['logger'] | boolean
 }
@@ -58,8 +66,8 @@ export interface ResolvedOptions {
   artifactDir: string
   maxDeploymentBytes: number
   idempotencyRetentionHours: number
-  webhooks: Record<string, unknown>
-  onWebhook: ((event: any) => unknown) | undefined
+  webhookProviders: ReadonlyMap<string, WebhookProvider>
+  onWebhook: OnWebhook | undefined
 }
 
 export const DEFAULTS = {
@@ -71,12 +79,6 @@ export const DEFAULTS = {
   targetWorld: 'local'
 } as const
 
-export class OptionsError extends Error {
-  constructor (option: string, problem: string) {
-    super(`compute-worker option "${option}" ${problem}`)
-    this.name = 'OptionsError'
-  }
-}
 
 function positiveInteger (name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback
@@ -146,7 +148,7 @@ export function resolveOptions (options: ComputeWorkerOptions): ResolvedOptions 
     artifactDir: options.artifactDir ?? DEFAULTS.artifactDir,
     maxDeploymentBytes: positiveInteger('maxDeploymentBytes', options.maxDeploymentBytes, DEFAULTS.maxDeploymentBytes),
     idempotencyRetentionHours: positiveInteger('idempotencyRetentionHours', options.idempotencyRetentionHours, DEFAULTS.idempotencyRetentionHours),
-    webhooks: (options.webhooks ?? {}) as Record<string, unknown>,
+    webhookProviders: parseWebhookProviders(options.webhooks ?? {}),
     onWebhook: options.onWebhook
   }
 }

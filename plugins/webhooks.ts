@@ -1,20 +1,36 @@
 import fp from 'fastify-plugin'
 import { WebhookDeliveryStore } from '../lib/webhooks/deliveries.js'
-import { parseWebhookProviders, type WebhookProvider } from '../lib/webhooks/providers.js'
+import { WebhookReceiver } from '../lib/webhooks/receiver.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    webhookProviders: ReadonlyMap<string, WebhookProvider>
-    webhookDeliveries: WebhookDeliveryStore
+    webhookReceiver: WebhookReceiver
   }
 }
 
+/** The idempotency scope of POST /v1/runs: a webhook trigger takes the same path, owned by its provider. */
+const TRIGGER_SCOPE = 'POST /v1/runs'
+
 const PURGE_INTERVAL_MS = 60 * 60 * 1000
 
-export default fp<{ webhooks: Record<string, unknown> }>(async function webhooksPlugin (fastify, opts) {
-  fastify.decorate('webhookProviders', parseWebhookProviders(opts.webhooks))
+export default fp(async function webhooksPlugin (fastify) {
   const deliveries = new WebhookDeliveryStore(fastify.controlDb)
-  fastify.decorate('webhookDeliveries', deliveries)
+  fastify.decorate('webhookReceiver', new WebhookReceiver({
+    providers: fastify.workerConfig.webhookProviders,
+    deliveries,
+    onWebhook: fastify.workerConfig.onWebhook,
+    startRun: async ({ provider, workflowName, input, idempotencyKey, fingerprinted, correlationId }) => {
+      const outcome = await fastify.runTrigger.trigger({
+        owner: `webhook:${provider}`,
+        scope: TRIGGER_SCOPE,
+        key: idempotencyKey,
+        request: { workflowName, input },
+        fingerprinted,
+        context: { correlationId }
+      })
+      return { runId: outcome.body.runId }
+    }
+  }))
 
   const purge = () => {
     try {
@@ -26,4 +42,4 @@ export default fp<{ webhooks: Record<string, unknown> }>(async function webhooks
   fastify.addHook('onReady', async () => { purge() })
   const timer = setInterval(purge, PURGE_INTERVAL_MS).unref()
   fastify.addHook('onClose', async () => { clearInterval(timer) })
-}, { name: 'compute-worker-webhooks', fastify: '5.x', dependencies: ['compute-worker-storage'] })
+}, { name: 'compute-worker-webhooks', fastify: '5.x', dependencies: ['compute-worker-storage', 'compute-worker-runs'] })

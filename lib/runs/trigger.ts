@@ -60,11 +60,21 @@ export class RunTrigger {
     this.#waitMs = deps.waitMs
   }
 
-  /** The idempotent trigger keyed by (owner, scope, key): a webhook passes its delivery id as key. */
-  async trigger (params: { owner: string, scope: string, key: string, request: TriggerRequest, context?: TriggerContext }): Promise<IdempotentOutcome<RunSummary>> {
+  /**
+   * The idempotent trigger keyed by (owner, scope, key): a webhook passes its delivery id as key.
+   * `fingerprinted` is what must be equal for a repeat to be a replay (default: the request).
+   */
+  async trigger (params: {
+    owner: string
+    scope: string
+    key: string
+    request: TriggerRequest
+    fingerprinted?: unknown
+    context?: TriggerContext
+  }): Promise<IdempotentOutcome<RunSummary>> {
     return await performIdempotently<RunSummary, TriggerPlan>(this.#idempotency, {
       id: { owner: params.owner, scope: params.scope, key: params.key },
-      fingerprint: fingerprintOf(params.request),
+      fingerprint: fingerprintOf(params.fingerprinted ?? params.request),
       newReference: newRunId,
       waitMs: this.#waitMs
     }, async (claim) => await this.start(claim, params.request, params.context))

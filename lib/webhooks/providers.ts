@@ -1,4 +1,4 @@
-import { OptionsError } from '../options.js'
+import { OptionsError } from '../errors.js'
 
 export const WEBHOOK_SCHEMES = ['github', 'stripe', 'standard'] as const
 export type WebhookScheme = typeof WEBHOOK_SCHEMES[number]

@@ -27,6 +27,8 @@ export type WebhookRunStarter = (request: {
   workflowName: string
   input: unknown[]
   idempotencyKey: string
+  /** What a redelivery repeats exactly (its headers, signatures and timestamps may differ). */
+  fingerprinted: unknown
   correlationId: string
 }) => Promise<{ runId: string }>
 
@@ -48,8 +50,11 @@ export interface WebhookAnswer {
   custom: boolean
 }
 
-// Headers worth handing to a workflow: never credentials or hop-by-hop noise.
-const WITHHELD_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization', 'connection', 'content-length', 'host', 'x-workflow-correlation-id'])
+// Headers worth handing to a workflow: never credentials, signatures or hop-by-hop noise.
+const WITHHELD_HEADERS = new Set([
+  'authorization', 'cookie', 'proxy-authorization', 'connection', 'content-length', 'host', 'x-workflow-correlation-id',
+  'x-hub-signature', 'x-hub-signature-256', 'stripe-signature', 'webhook-signature', 'webhook-timestamp'
+])
 
 function workflowHeaders (headers: Headers): Record<string, string> {
   const out: Record<string, string> = {}
@@ -99,15 +104,6 @@ export class WebhookReceiver {
     this.#deliveries = deps.deliveries
     this.#onWebhook = deps.onWebhook
     this.#startRun = deps.startRun
-  }
-
-  /** The body limit of a provider; unknown providers get the smallest configured one. */
-  maxBodyBytes (provider: string): number | undefined {
-    return this.#providers.get(provider)?.maxBodyBytes
-  }
-
-  isKnown (provider: string): boolean {
-    return this.#providers.has(provider) || this.#onWebhook !== undefined
   }
 
   async receive (delivery: WebhookDelivery): Promise<WebhookAnswer> {
@@ -161,6 +157,7 @@ export class WebhookReceiver {
           workflowName: provider.trigger.workflowName,
           input: [body, { provider: delivery.provider, deliveryId, headers }],
           idempotencyKey: deliveryId,
+          fingerprinted: { workflowName: provider.trigger.workflowName, deliveryId, body },
           correlationId: delivery.correlationId
         })
         runId = run.runId

@@ -73,7 +73,9 @@ test('bad settings stop start-up with a message naming the variable', async (t) 
     [{ COMPUTE_WORKER_RATE_LIMIT_PER_MINUTE: 'lots' }, /COMPUTE_WORKER_RATE_LIMIT_PER_MINUTE/],
     [{ COMPUTE_WORKER_REQUIRE_HTTPS: 'maybe' }, /COMPUTE_WORKER_REQUIRE_HTTPS/],
     [{ COMPUTE_WORKER_COMPUTE: 'gpu' }, /COMPUTE_WORKER_COMPUTE/],
-    [{ PORT: '99999' }, /PORT/]
+    [{ PORT: '99999' }, /PORT/],
+    [{ COMPUTE_WORKER_WEBHOOKS: '{"gh":' }, /COMPUTE_WORKER_WEBHOOKS must be JSON/],
+    [{ COMPUTE_WORKER_WEBHOOKS: '{"gh":{"scheme":"gitlab","secret":"x"}}' }, /webhooks\.gh\.scheme/]
   ]
   for (const [override, message] of cases) {
     const { code, output } = await runBin({ ...env, ...override })
@@ -87,4 +89,23 @@ test('an unknown command exits 2 with the usage', async () => {
   const { code, output } = await runBin({}, ['frobnicate'])
   assert.equal(code, 2)
   assert.match(output, /Usage: compute-worker/)
+})
+
+test('COMPUTE_WORKER_WEBHOOKS configures provider webhooks of the standalone server', async (t) => {
+  const { createHmac } = await import('node:crypto')
+  const env = await envFor(t)
+  const worker = await startStandalone(t, {
+    ...env,
+    COMPUTE_WORKER_WEBHOOKS: JSON.stringify({ github: { scheme: 'github', secret: 'env-secret', trigger: { workflowName: 'greet' } } })
+  })
+  const body = '{"zen":"ok"}'
+  const signature = 'sha256=' + createHmac('sha256', 'env-secret').update(body).digest('hex')
+  const send = (sig: string) => fetch(`${worker.url}/v1/webhooks/github`, {
+    method: 'POST', body, headers: { 'content-type': 'application/json', 'x-github-delivery': 'env-1', 'x-hub-signature-256': sig }
+  })
+  const unsigned = await send('sha256=' + '0'.repeat(64))
+  assert.equal(unsigned.status, 401)
+  const verified = await send(signature)
+  assert.equal(verified.status, 409, 'verified, then refused: nothing is deployed yet')
+  assert.equal((await verified.json()).code, 'no_active_deployment')
 })

@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { ErrorResponse } from '../../../lib/schemas/common.js'
 import { DEFAULT_WEBHOOK_BODY_BYTES } from '../../../lib/webhooks/providers.js'
-import { WebhookReceiver } from '../../../lib/webhooks/receiver.js'
 import { isApiError } from '../../../lib/errors.js'
 
 const WebhookAccepted = Type.Object({
@@ -12,19 +11,13 @@ const WebhookAccepted = Type.Object({
 }, { additionalProperties: true })
 
 const webhooks: FastifyPluginAsyncTypebox = async (fastify) => {
-  const providers = fastify.webhookProviders
-  const receiver = new WebhookReceiver({
-    providers,
-    deliveries: fastify.webhookDeliveries,
-    onWebhook: fastify.workerConfig.onWebhook,
-    startRun: fastify.startRunForWebhook
-  })
+  const receiver = fastify.webhookReceiver
 
   // Signatures are over the exact bytes: in this route (and only here) every body stays a Buffer.
   fastify.removeAllContentTypeParsers()
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => { done(null, body) })
 
-  const bodyLimit = Math.max(DEFAULT_WEBHOOK_BODY_BYTES, ...[...providers.values()].map((p) => p.maxBodyBytes))
+  const bodyLimit = Math.max(DEFAULT_WEBHOOK_BODY_BYTES, ...[...fastify.workerConfig.webhookProviders.values()].map((p) => p.maxBodyBytes))
 
   fastify.post('/:provider', {
     bodyLimit,
@@ -64,7 +57,7 @@ const webhooks: FastifyPluginAsyncTypebox = async (fastify) => {
       audit(answer.outcome, { deliveryId: answer.deliveryId, runId: answer.runId, status: answer.status, reason: answer.reason })
       // onWebhook answers are the library user's own shape: serialize them as they are.
       if (answer.custom) reply.serializer(JSON.stringify)
-      return reply.code(answer.status).send(answer.body)
+      return reply.code(answer.status as 202).send(answer.body as never)
     } catch (error) {
       if (isApiError(error)) {
         audit('refused', { reason: error.code, status: error.statusCode, ...(error.details ?? {}) })
