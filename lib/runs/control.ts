@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { EntityConflictError, RunExpiredError, WorkflowRunNotFoundError } from '@workflow/errors'
+import { EntityConflictError, HookNotFoundError, RunExpiredError, WorkflowRunNotFoundError } from '@workflow/errors'
 import { getWorkflowQueueName } from '@workflow/core/runtime/helpers'
 import { dehydrateStepReturnValue, SerializationFormat } from '@workflow/core/serialization'
 import {
@@ -7,7 +7,6 @@ import {
   isTerminalWorkflowRunStatus,
   SPEC_VERSION_CURRENT,
   SPEC_VERSION_LEGACY,
-  type Hook,
   type World,
   type WorkflowRun,
   type WorkflowRunWithoutData
@@ -15,7 +14,7 @@ import {
 import { ApiError } from '../errors.js'
 import { getRunCapabilities } from '../sdk/core-internals.js'
 import { runEncryptionKey } from './view.js'
-import { getRun, isHookNotFound } from './world-errors.js'
+import { getRun, publicWorldError, worldCall } from './world-errors.js'
 
 function alreadyFinished (runId: string, status: string): ApiError {
   return new ApiError(409, 'run_already_finished', `Run ${runId} is already ${status}`, { details: { runId, status } })
@@ -39,7 +38,7 @@ export async function cancelRun (world: World, runId: string): Promise<WorkflowR
       const now = await getRun(world, runId, 'none')
       throw alreadyFinished(runId, now.status)
     }
-    throw error
+    throw publicWorldError(error) ?? error
   }
 }
 
@@ -65,13 +64,13 @@ const BACKGROUND_RETRIES = 20
  * the background, with an idempotency key derived from the event.
  */
 export async function resumeHook (world: World, token: string, payload: unknown, options: ResumeOptions = {}): Promise<{ runId: string, hookId: string }> {
-  const hook = await hookByToken(world, token)
+  const hook = await worldCall(() => world.hooks.getByToken(token))
   let run: WorkflowRun
   try {
     run = await world.runs.get(hook.runId)
   } catch (error) {
-    if (WorkflowRunNotFoundError.is(error)) throw hookNotFound()
-    throw error
+    // A hook whose run is gone waits for nothing.
+    throw publicWorldError(WorkflowRunNotFoundError.is(error) ? new HookNotFoundError(token) : error) ?? error
   }
   const coreVersion = run.executionContext?.workflowCoreVersion
   const capabilities = getRunCapabilities(typeof coreVersion === 'string' ? coreVersion : undefined)
@@ -89,9 +88,8 @@ export async function resumeHook (world: World, token: string, payload: unknown,
     }, { v1Compat })
     eventId = result.event?.eventId
   } catch (error) {
-    if (isHookNotFound(error)) throw hookNotFound()
     if (EntityConflictError.is(error) || RunExpiredError.is(error)) throw alreadyFinished(hook.runId, 'finished')
-    throw error
+    throw publicWorldError(error) ?? error
   }
 
   const enqueue = async (): Promise<void> => {
@@ -106,19 +104,6 @@ export async function resumeHook (world: World, token: string, payload: unknown,
   }
   await enqueueWithRetries(enqueue, hook.runId, options)
   return { runId: hook.runId, hookId: hook.hookId }
-}
-
-async function hookByToken (world: World, token: string): Promise<Hook> {
-  try {
-    return await world.hooks.getByToken(token)
-  } catch (error) {
-    if (isHookNotFound(error)) throw hookNotFound()
-    throw error
-  }
-}
-
-function hookNotFound (): ApiError {
-  return new ApiError(404, 'hook_not_found', 'No hook is waiting on this token')
 }
 
 async function enqueueWithRetries (enqueue: () => Promise<void>, runId: string, options: ResumeOptions): Promise<void> {

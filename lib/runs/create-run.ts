@@ -5,11 +5,11 @@ import { dehydrateWorkflowArguments } from '@workflow/core/serialization'
 import {
   isLegacySpecVersion,
   SPEC_VERSION_SUPPORTS_CBOR_QUEUE_TRANSPORT,
-  SPEC_VERSION_SUPPORTS_EVENT_SOURCING,
   type World,
   type WorkflowRun
 } from '@workflow/world'
 import { isRetryableWorldError, WORKFLOW_CORE_VERSION } from '../sdk/core-internals.js'
+import { worldSpecVersion } from '../world/spec-version.js'
 
 export interface NewRun {
   /** Chosen by the caller (fixed in an idempotency record first); `wrun_<ULID>` of now. */
@@ -44,7 +44,7 @@ export interface CreatedRun {
  */
 export async function createRun (world: World, request: NewRun): Promise<CreatedRun> {
   const { runId, deploymentId, workflowName } = request
-  const specVersion = world.specVersion ?? SPEC_VERSION_SUPPORTS_EVENT_SOURCING
+  const specVersion = worldSpecVersion(world)
   const v1Compat = isLegacySpecVersion(specVersion)
   const rawKey = await world.getEncryptionKeyForRun?.(runId, { deploymentId })
   const encryptionKey = rawKey ? await importKey(rawKey) : undefined

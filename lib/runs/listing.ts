@@ -1,7 +1,8 @@
 import type { World, WorkflowRunStatus, WorkflowRunWithoutData } from '@workflow/world'
 import { decodeCursor, encodeCursor, type Page } from '../pagination.js'
-import { eventView, runView, type EventView, type RunView } from './view.js'
-import { getRun } from './world-errors.js'
+import type { Run, RunEvent } from '../schemas/runs.js'
+import { eventView, runView } from './view.js'
+import { getRun, worldCall } from './world-errors.js'
 
 export interface RunFilter {
   status?: WorkflowRunStatus
@@ -22,7 +23,7 @@ const isWorldPosition = (value: Record<string, unknown>): boolean => value.w ===
  * always ends on a World page boundary and the cursor is the World's own. A very selective
  * filter may answer fewer than `limit` runs with `hasMore: true`; follow the cursor.
  */
-export async function listRuns (world: World, filter: RunFilter, limit: number, cursor?: string): Promise<Page<RunView>> {
+export async function listRuns (world: World, filter: RunFilter, limit: number, cursor?: string): Promise<Page<Run>> {
   const position = decodeCursor<WorldPosition>(cursor, isWorldPosition)
   const exactName = filter.workflowName?.includes('//') === true ? filter.workflowName : undefined
   const exportSuffix = filter.workflowName !== undefined && exactName === undefined ? `//${filter.workflowName}` : undefined
@@ -30,16 +31,16 @@ export async function listRuns (world: World, filter: RunFilter, limit: number, 
     (filter.deploymentId === undefined || run.deploymentId === filter.deploymentId) &&
     (exportSuffix === undefined || run.workflowName.endsWith(exportSuffix))
 
-  const data: RunView[] = []
+  const data: Run[] = []
   let worldCursor = position?.w ?? undefined
   let hasMore = true
   for (let pages = 0; pages < MAX_WORLD_PAGES && data.length < limit && hasMore; pages++) {
-    const page = await world.runs.list({
+    const page = await worldCall(() => world.runs.list({
       status: filter.status,
       workflowName: exactName,
       pagination: { limit: limit - data.length, cursor: worldCursor, sortOrder: 'desc' },
       resolveData: 'none'
-    })
+    }))
     for (const run of page.data) if (matches(run)) data.push(runView(run))
     hasMore = page.hasMore && page.cursor !== null
     worldCursor = page.cursor ?? undefined
@@ -48,14 +49,14 @@ export async function listRuns (world: World, filter: RunFilter, limit: number, 
 }
 
 /** A run's events, oldest first (404 `run_not_found` for an unknown run). */
-export async function listRunEvents (world: World, runId: string, limit: number, cursor?: string): Promise<Page<EventView>> {
+export async function listRunEvents (world: World, runId: string, limit: number, cursor?: string): Promise<Page<RunEvent>> {
   const position = decodeCursor<WorldPosition>(cursor, isWorldPosition)
   await getRun(world, runId, 'none')
-  const page = await world.events.list({
+  const page = await worldCall(() => world.events.list({
     runId,
     pagination: { limit, cursor: position?.w ?? undefined, sortOrder: 'asc' },
     resolveData: 'none'
-  })
+  }))
   const hasMore = page.hasMore && page.cursor !== null
   return { data: page.data.map(eventView), cursor: hasMore ? encodeCursor({ w: page.cursor }) : null, hasMore }
 }

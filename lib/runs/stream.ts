@@ -3,7 +3,8 @@ import { getDeserializeStream } from '@workflow/core/serialization'
 import { isTerminalWorkflowRunStatus, type World } from '@workflow/world'
 import { getWorkflowRunStreamId } from '../sdk/core-internals.js'
 import { publicRevivers, runEncryptionKey, toJsonValue } from './view.js'
-import { getRun } from './world-errors.js'
+import { absoluteStreamStart } from '../world/streams.js'
+import { getRun, worldCall } from './world-errors.js'
 
 /** One stored chunk of the stream, decoded: usually one value (the SDK writes one frame per chunk). */
 export interface StreamChunk {
@@ -30,12 +31,10 @@ export interface RunStream {
 export async function openRunStream (world: World, runId: string, startIndex = 0): Promise<RunStream> {
   const run = await getRun(world, runId, 'none')
   const name = getWorkflowRunStreamId(runId)
-  const start = startIndex >= 0
-    ? startIndex
-    : Math.max(0, (await world.getStreamInfo(name, runId)).tailIndex + 1 + startIndex)
+  const start = await worldCall(() => absoluteStreamStart(world, name, runId, startIndex))
   const key = await runEncryptionKey(world, run)
   const revivers = publicRevivers(runId, key)
-  const reader = (await world.readFromStream(name, start)).getReader()
+  const reader = (await worldCall(() => world.readFromStream(name, start))).getReader()
   let index = start
   return {
     startIndex: start,

@@ -6,24 +6,10 @@ import { ApiError } from '../errors.js'
 import { fingerprintOf } from '../idempotency/fingerprint.js'
 import { performIdempotently, type Claim, type IdempotentOutcome, type WorkResult } from '../idempotency/perform.js'
 import type { IdempotencyStore } from '../idempotency/store.js'
+import type { RunSummary, TriggerRequest } from '../schemas/runs.js'
 import { createRun } from './create-run.js'
+import { worldCall } from './world-errors.js'
 
-export interface TriggerRequest {
-  /** A workflow id of the deployment's manifest, or its export name when unique there. */
-  workflowName: string
-  /** The workflow's arguments. */
-  input?: unknown[]
-  /** Without it, the active deployment. */
-  deploymentId?: string
-}
-
-export interface RunSummary {
-  runId: string
-  status: string
-  workflowName: string
-  deploymentId: string
-  createdAt: string
-}
 
 /** What an accepted trigger is bound to once its plan is committed (before the World is called). */
 export interface TriggerPlan {
@@ -102,13 +88,13 @@ export class RunTrigger {
       claim.commitPlan(plan)
     }
     const runId = claim.reference
-    const { run } = await createRun(this.#world, {
+    const { run } = await worldCall(() => createRun(this.#world, {
       runId,
       deploymentId: plan.deploymentId,
       workflowName: plan.workflowName,
       input: request.input ?? [],
       correlationId: context.correlationId
-    })
+    }))
     // Created now: the World's own view. Already there (a retry) or resiliently started: read it.
     const known = run ?? await this.#world.runs.get(runId, { resolveData: 'none' }).catch(() => undefined)
     return {

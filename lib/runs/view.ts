@@ -1,22 +1,11 @@
 import { importKey } from '@workflow/core/encryption'
 import { getExternalRevivers, hydrateWorkflowReturnValue } from '@workflow/core/serialization'
 import type { Event, World, WorkflowRun, WorkflowRunWithoutData } from '@workflow/world'
+import { bytesToBase64 } from '../bytes.js'
+import type { RunEvent, Run } from '../schemas/runs.js'
 
 /** A run as the public lane shows it: no input, tokens or raw bytes; output decoded to JSON. */
-export interface RunView {
-  runId: string
-  status: string
-  workflowName: string
-  deploymentId: string
-  createdAt: string
-  updatedAt: string
-  startedAt?: string
-  completedAt?: string
-  output?: unknown
-  error?: { message: string, code?: string }
-}
-
-export function runView (run: WorkflowRun | WorkflowRunWithoutData): RunView {
+export function runView (run: WorkflowRun | WorkflowRunWithoutData): Run {
   return {
     runId: run.runId,
     status: run.status,
@@ -78,24 +67,16 @@ export function toJsonValue (value: unknown): unknown {
     }
     if (original instanceof Set) return [...original]
     if (original instanceof ArrayBuffer) return Buffer.from(original).toString('base64')
-    if (ArrayBuffer.isView(original)) return Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString('base64')
+    if (ArrayBuffer.isView(original)) return bytesToBase64(original)
     return replaced
   })
   return text === undefined ? undefined : JSON.parse(text)
 }
 
-/** An event as the public lane shows it: what happened and when, never tokens or payload bytes. */
-export interface EventView {
-  eventId: string
-  eventType: string
-  correlationId?: string
-  createdAt: string
-  data?: Record<string, unknown>
-}
-
 const PUBLIC_EVENT_FIELDS = ['stepName', 'workflowName', 'deploymentId', 'attempt', 'resumeAt', 'retryAfter', 'errorCode', 'isWebhook'] as const
 
-export function eventView (event: Event): EventView {
+/** An event as the public lane shows it: what happened and when, never tokens or payload bytes. */
+export function eventView (event: Event): RunEvent {
   const eventData = (event as { eventData?: Record<string, unknown> }).eventData ?? {}
   const data: Record<string, unknown> = {}
   for (const field of PUBLIC_EVENT_FIELDS) {

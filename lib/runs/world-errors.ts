@@ -1,21 +1,36 @@
-import { HookNotFoundError, WorkflowRunNotFoundError } from '@workflow/errors'
 import type { World, WorkflowRun, WorkflowRunWithoutData } from '@workflow/world'
 import { ApiError } from '../errors.js'
+import { classifyWorldError, retryAfterHeaders } from '../world/errors.js'
 
-export function runNotFound (runId: string): ApiError {
-  return new ApiError(404, 'run_not_found', `Run ${runId} does not exist`)
+/** The public lane's sentences for the World errors a caller of it meets. */
+const PUBLIC_MESSAGES: Record<string, (runId?: string) => string> = {
+  run_not_found: (runId) => `Run ${runId ?? ''} does not exist`,
+  hook_not_found: () => 'No hook is waiting on this token'
 }
 
-/** `runs.get` with the World's not-found turned into 404 `run_not_found`. */
-export async function getRun (world: World, runId: string, resolveData: 'all' | 'none'): Promise<WorkflowRun | WorkflowRunWithoutData> {
+/**
+ * A World error as the public lane answers it: the same status and code as the internal lane
+ * (`run_not_found`, `hook_not_found`, 429 on a throttled World, …) without the internal lane's
+ * class name and fields (a hook's token is a secret). Undefined for an unexpected error.
+ */
+export function publicWorldError (error: unknown): ApiError | undefined {
+  const meaning = classifyWorldError(error)
+  if (meaning === undefined) return undefined
+  return new ApiError(meaning.status, meaning.code, PUBLIC_MESSAGES[meaning.code]?.(meaning.fields.runId) ?? meaning.message, {
+    headers: retryAfterHeaders(meaning.fields),
+    cause: error
+  })
+}
+
+/** Runs World calls, turning what the World throws into the public lane's errors. */
+export async function worldCall<T> (call: () => Promise<T>): Promise<T> {
   try {
-    return await world.runs.get(runId, { resolveData })
+    return await call()
   } catch (error) {
-    if (WorkflowRunNotFoundError.is(error)) throw runNotFound(runId)
-    throw error
+    throw publicWorldError(error) ?? error
   }
 }
 
-export function isHookNotFound (error: unknown): boolean {
-  return HookNotFoundError.is(error)
+export function getRun (world: World, runId: string, resolveData: 'all' | 'none'): Promise<WorkflowRun | WorkflowRunWithoutData> {
+  return worldCall(() => world.runs.get(runId, { resolveData }))
 }

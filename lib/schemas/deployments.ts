@@ -59,3 +59,4 @@ export const DeploymentParams = Type.Object({ id: Type.String({ minLength: 1, ma
 export const ListQuery = Type.Object(pageQuery(100, 20))
 
 export const DeploymentList = PageOf(Deployment)
+export type DeploymentList = Static<typeof DeploymentList>

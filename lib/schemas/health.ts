@@ -1,29 +1,35 @@
-import { Type } from 'typebox'
+import { Type, type Static } from 'typebox'
+
+const OkOrUnavailable = Type.Union([Type.Literal('ok'), Type.Literal('unavailable')])
 
 export const WorldHealth = Type.Object({
-  status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
+  status: OkOrUnavailable,
   target: Type.String({ description: 'WORKFLOW_TARGET_WORLD the worker runs on' }),
   specVersion: Type.Optional(Type.Number()),
   error: Type.Optional(Type.String()),
   checkedAt: Type.String({ format: 'date-time' })
 })
 
-export const HealthResponse = Type.Object({
-  status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
+const HealthFields = {
   version: Type.String(),
   world: WorldHealth,
-  database: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')])
-})
+  database: OkOrUnavailable
+}
 
-export const HealthUnavailableResponse = Type.Object({
+/** The error fields of a 503 probe answer, before the probe's own report. */
+const NotReadyFields = {
   code: Type.Literal('not_ready'),
   message: Type.String(),
   correlationId: Type.String(),
-  status: Type.Literal('unavailable'),
-  version: Type.String(),
-  world: WorldHealth,
-  database: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')])
-})
+  status: Type.Literal('unavailable')
+}
+
+export const HealthResponse = Type.Object({ status: OkOrUnavailable, ...HealthFields })
+
+export const HealthUnavailableResponse = Type.Object({ ...NotReadyFields, ...HealthFields })
+
+/** `GET /v1/health`: 200 with status ok, or 503 with the not_ready error fields too. */
+export type Health = Static<typeof HealthResponse> | Static<typeof HealthUnavailableResponse>
 
 export const LivenessResponse = Type.Object({
   status: Type.Literal('ok'),
@@ -32,7 +38,7 @@ export const LivenessResponse = Type.Object({
 })
 
 const CheckStatus = Type.Object({
-  status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
+  status: OkOrUnavailable,
   error: Type.Optional(Type.String()),
   checkedAt: Type.String({ format: 'date-time' })
 })
@@ -58,11 +64,4 @@ export const ReadinessResponse = Type.Object({
   checks: ReadinessChecks
 })
 
-export const NotReadyResponse = Type.Object({
-  code: Type.Literal('not_ready'),
-  message: Type.String(),
-  correlationId: Type.String(),
-  status: Type.Literal('unavailable'),
-  version: Type.String(),
-  checks: ReadinessChecks
-})
+export const NotReadyResponse = Type.Object({ ...NotReadyFields, version: Type.String(), checks: ReadinessChecks })

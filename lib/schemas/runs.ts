@@ -1,8 +1,11 @@
 import { Type, type Static } from 'typebox'
 import { PageOf, pageQuery } from './page.js'
 
-export const RunStatus = Type.Union(['pending', 'running', 'completed', 'failed', 'cancelled'].map((status) => Type.Literal(status)),
-  { description: "The World's run status" })
+/** The World's run status (`WorkflowRunStatus` of @workflow/world). */
+export const RunStatus = Type.Union([
+  Type.Literal('pending'), Type.Literal('running'), Type.Literal('completed'), Type.Literal('failed'), Type.Literal('cancelled')
+], { description: "The World's run status" })
+export type RunStatus = Static<typeof RunStatus>
 
 export const TriggerBody = Type.Object({
   workflowName: Type.String({ minLength: 1, maxLength: 1024, description: 'Workflow id of the manifest, or its export name when unique', examples: ['processOrder'] }),
@@ -10,6 +13,8 @@ export const TriggerBody = Type.Object({
   deploymentId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Default: the active deployment' }))
 }, { additionalProperties: false })
 export type TriggerBody = Static<typeof TriggerBody>
+/** A trigger as callers write it: `input` (the workflow's arguments) defaults to none. */
+export type TriggerRequest = Omit<TriggerBody, 'input'> & { input?: unknown[] }
 
 export const TriggerHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({ description: 'Required: 1 to 255 printable characters; a retry with the same key and payload replays the first answer' }))
@@ -17,17 +22,18 @@ export const TriggerHeaders = Type.Object({
 
 export const RunSummary = Type.Object({
   runId: Type.String({ examples: ['wrun_01JD8Q7W3X9V2C4N6B8M0K2H4F'] }),
-  status: Type.String(),
+  status: RunStatus,
   workflowName: Type.String({ description: 'The full workflow id' }),
   deploymentId: Type.String(),
   createdAt: Type.String({ format: 'date-time' })
 }, { title: 'RunSummary' })
+export type RunSummary = Static<typeof RunSummary>
 
 const RunError = Type.Object({ message: Type.String(), code: Type.Optional(Type.String()) })
 
 export const Run = Type.Object({
   runId: Type.String(),
-  status: Type.String(),
+  status: RunStatus,
   workflowName: Type.String(),
   deploymentId: Type.String(),
   createdAt: Type.String({ format: 'date-time' }),
@@ -37,6 +43,7 @@ export const Run = Type.Object({
   output: Type.Optional(Type.Unknown({ description: 'The return value, decoded to JSON (completed runs)' })),
   error: Type.Optional(RunError)
 }, { title: 'Run' })
+export type Run = Static<typeof Run>
 
 export const RunParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$' }) })
 
@@ -50,6 +57,7 @@ export const ResumeBody = Type.Object({
 }, { additionalProperties: false })
 
 export const ResumeResponse = Type.Object({ runId: Type.String(), hookId: Type.String() })
+export type ResumeResponse = Static<typeof ResumeResponse>
 
 export const ListRunsQuery = Type.Object({
   status: Type.Optional(RunStatus),
@@ -59,6 +67,7 @@ export const ListRunsQuery = Type.Object({
 })
 
 export const RunList = PageOf(Run)
+export type RunList = Static<typeof RunList>
 
 export const RunEvent = Type.Object({
   eventId: Type.String(),
@@ -67,10 +76,12 @@ export const RunEvent = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   data: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Non-sensitive event facts (step name, attempt, resumeAt, error message…)' }))
 })
+export type RunEvent = Static<typeof RunEvent>
 
 export const EventsQuery = Type.Object(pageQuery(1000, 100))
 
 export const EventList = PageOf(RunEvent)
+export type EventList = Static<typeof EventList>
 
 export const StreamQuery = Type.Object({
   startIndex: Type.Optional(Type.Integer({ description: 'First chunk index (negative: from the end); default 0, or Last-Event-ID + 1' }))

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { ErrorResponse } from './common.js'
+import { RunStatus } from './runs.js'
 
 /**
  * Envelopes of the internal lane. Bodies travel as tagged JSON (bytes as
@@ -73,11 +74,9 @@ export const ListEventsByCorrelationBody = Type.Object({
   resolveData: Type.Optional(ResolveData)
 }, { additionalProperties: false })
 
-export const WorkflowRunStatus = Type.Union(['pending', 'running', 'completed', 'failed', 'cancelled'].map((status) => Type.Literal(status)))
-
 export const ListRunsBody = Type.Object({
   workflowName: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
-  status: Type.Optional(WorkflowRunStatus),
+  status: Type.Optional(RunStatus),
   pagination: Type.Optional(Pagination),
   resolveData: Type.Optional(ResolveData)
 }, { additionalProperties: false })

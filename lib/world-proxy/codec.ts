@@ -1,4 +1,5 @@
 import { decode as decodeCborBytes, encode as encodeCborValue } from 'cbor-x'
+import { bytesToBase64 } from '../bytes.js'
 
 export const JSON_MEDIA_TYPE = 'application/json'
 export const CBOR_MEDIA_TYPE = 'application/cbor'
@@ -15,10 +16,6 @@ function isTaggedBytes (value: unknown): value is TaggedBytes {
     (value as TaggedBytes).__type === 'Uint8Array' && typeof (value as TaggedBytes).data === 'string'
 }
 
-function toBase64 (bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
-}
-
 /**
  * JSON with world-local's tagged form for bytes (`{ "__type": "Uint8Array", "data": "<base64>" }`).
  * The replacer looks at the holder's original value: `Buffer.prototype.toJSON` runs before a
@@ -27,7 +24,7 @@ function toBase64 (bytes: Uint8Array): string {
 export function encodeTaggedJson (value: unknown): string {
   return JSON.stringify(value, function replaceBytes (this: Record<string, unknown>, key: string, replaced: unknown) {
     const original = this[key]
-    return original instanceof Uint8Array ? { __type: 'Uint8Array', data: toBase64(original) } : replaced
+    return original instanceof Uint8Array ? { __type: 'Uint8Array', data: bytesToBase64(original) } : replaced
   })
 }
 

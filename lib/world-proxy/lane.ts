@@ -1,6 +1,5 @@
 import {
   SPEC_VERSION_CURRENT,
-  SPEC_VERSION_SUPPORTS_EVENT_SOURCING,
   type Event,
   type EventResult,
   type GetChunksOptions,
@@ -21,6 +20,8 @@ import {
 } from '@workflow/world'
 import { RunNotSupportedError, WorkflowRunNotFoundError } from '@workflow/errors'
 import { ApiError } from '../errors.js'
+import { worldSpecVersion } from '../world/spec-version.js'
+import { absoluteStreamStart } from '../world/streams.js'
 import { BoundedSet } from './bounded-set.js'
 import { isWellFormedListCursor, isWellFormedStreamCursor } from './cursors.js'
 import { worldErrorToApiError } from './errors.js'
@@ -106,7 +107,7 @@ export class WorldLane {
   }
 
   get #worldSpecVersion (): number {
-    return this.world.specVersion ?? SPEC_VERSION_SUPPORTS_EVENT_SOURCING
+    return worldSpecVersion(this.world)
   }
 
   getDeploymentId (): Promise<string> {
@@ -247,14 +248,9 @@ export class WorldLane {
     return this.#call(() => this.world.getStreamInfo(name, runId))
   }
 
-  /**
-   * Opens a live read. A negative start is resolved here, once, against the stream's current
-   * tail: the World's own reader does not say where it started, and frames carry absolute indices.
-   */
+  /** Opens a live read; frames carry absolute indices, so a negative start is resolved first. */
   async openLiveRead (name: string, startIndex: number, runId = ''): Promise<{ startIndex: number, frames: ReadableStream<Uint8Array> }> {
-    const absoluteStart = startIndex >= 0
-      ? startIndex
-      : Math.max(0, (await this.getStreamInfo(name, runId)).tailIndex + 1 + startIndex)
+    const absoluteStart = await this.#call(() => absoluteStreamStart(this.world, name, runId, startIndex))
     const source = await this.#call(() => this.world.readFromStream(name, absoluteStart))
     const read: LiveRead = framesFromWorldStream(source, {
       startIndex: absoluteStart,

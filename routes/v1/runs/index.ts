@@ -6,7 +6,7 @@ import { ApiError } from '../../../lib/errors.js'
 import { cancelRun, resumeHook } from '../../../lib/runs/control.js'
 import { listRunEvents, listRuns } from '../../../lib/runs/listing.js'
 import { openRunStream, streamBody, type StreamFormat } from '../../../lib/runs/stream.js'
-import { newRunId, type RunSummary as Summary, type TriggerPlan } from '../../../lib/runs/trigger.js'
+import { newRunId, type TriggerPlan } from '../../../lib/runs/trigger.js'
 import { decodeRunOutput, runView } from '../../../lib/runs/view.js'
 import { getRun } from '../../../lib/runs/world-errors.js'
 import { AUTHENTICATED_ERRORS, ErrorResponse } from '../../../lib/schemas/common.js'
@@ -66,7 +66,7 @@ const runs: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     request.auditDetails = { target: request.body.workflowName, metadata: { idempotencyKey: request.idempotencyKey } }
-    const summary = await reply.idempotent<Summary, TriggerPlan>((claim) =>
+    const summary = await reply.idempotent<RunSummary, TriggerPlan>((claim) =>
       fastify.runTrigger.start(claim, request.body, { correlationId: request.correlationId }))
     request.auditDetails = { target: summary.workflowName, runId: summary.runId, metadata: { idempotencyKey: request.idempotencyKey, deploymentId: summary.deploymentId } }
     return summary
