@@ -1,65 +1,40 @@
 import { randomUUID } from 'node:crypto'
+import { bytesToBase64 } from '../bytes.js'
+import type { CreateDeploymentBody, DeploymentList, DeploymentView } from '../schemas/deployments.js'
+import type { Health } from '../schemas/health.js'
+import type { EventList, ResumeResponse, Run, RunList, RunStatus, RunSummary, TriggerRequest } from '../schemas/runs.js'
 import { computeClientErrorFor, type ComputeClientError } from './errors.js'
+import { readRunStream, type RunStreamValue } from './run-stream.js'
 import { backoffDelay, parseRetryAfter, sleep } from './retry.js'
 
-export type RunStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled'
+// The shapes are the routes' own response schemas (lib/schemas), so the client cannot drift from them.
+export type { Health, Run, RunList, RunStatus, RunSummary, TriggerRequest, RunStreamValue }
+export type Deployment = DeploymentView
+export type ResumedHook = ResumeResponse
+export type RunEventList = EventList
 
-export interface TriggerRunRequest {
-  /** A workflow id of the deployment's manifest, or its export name when unique. */
-  workflowName: string
-  /** The workflow's arguments; default []. */
-  input?: unknown[]
-  /** Default: the active deployment. */
+/** A trigger's answer; `replayed` when it is the stored answer of an earlier request with the same key. */
+export type TriggeredRun = RunSummary & { replayed: boolean }
+
+export interface ListRunsQuery {
+  status?: RunStatus
+  /** A full workflow id, or an export name. */
+  workflowName?: string
   deploymentId?: string
+  /** 1 to 100; default 20. */
+  limit?: number
+  /** The previous page's `cursor`. */
+  cursor?: string
 }
 
-export interface TriggeredRun {
-  runId: string
-  status: RunStatus
-  workflowName: string
-  deploymentId: string
-  createdAt: string
+export interface PageQuery {
+  limit?: number
+  cursor?: string
 }
 
-export interface RunView extends TriggeredRun {
-  startedAt?: string
-  completedAt?: string
-  /** The workflow's return value, decoded to JSON (absent with resolveData: 'none'). */
-  output?: unknown
-  error?: { message: string, stack?: string, code?: string }
-}
-
-export interface ResumedHook {
-  runId: string
-  hookId: string
-}
-
-export interface DeploymentFile { name: string, size: number, sha256: string }
-
-export interface Deployment {
-  id: string
-  digest: string
-  workflows: string[]
-  files: DeploymentFile[]
-  labels: Record<string, string>
-  createdAt: string
-  active: boolean
-  activatedAt: string | null
-}
-
-export interface CreateDeploymentRequest {
-  /** The SDK build's manifest.json. */
-  manifest: Record<string, unknown>
-  /** Bundles by relative path: base64 strings, or bytes (encoded here). */
+export interface CreateDeploymentRequest extends Omit<CreateDeploymentBody, 'files'> {
+  /** Bundles by relative path (`flow.js`, `step.js`, `webhook.js`): bytes, or base64 strings. */
   files?: Record<string, string | Uint8Array>
-  labels?: Record<string, string>
-}
-
-export interface HealthStatus {
-  status: 'ok' | 'unavailable'
-  version: string
-  world: { status: 'ok' | 'unavailable', target: string, specVersion?: number, error?: string, checkedAt: string }
-  database: 'ok' | 'unavailable'
 }
 
 export interface ComputeClientOptions {
@@ -68,13 +43,13 @@ export interface ComputeClientOptions {
   apiKey: string
   /** Replaces the global `fetch`. */
   fetch?: typeof fetch
-  /** Extra attempts after 429, 503 or a network failure, where a repeat is safe. Default 3. */
+  /** Extra attempts after 429, 502/503/504 or a network failure, where a repeat is safe. Default 3. */
   retries?: number
   /** First backoff delay, doubled per attempt with jitter. Default 200 ms. */
   retryDelayMs?: number
   /** Longest wait between attempts, Retry-After included. Default 10 s. */
   maxRetryDelayMs?: number
-  /** Deadline of one attempt. Default 30 s. */
+  /** Deadline of one attempt (for a run stream: until its headers). Default 30 s. */
   timeoutMs?: number
 }
 
@@ -92,23 +67,31 @@ export interface CallOptions {
  */
 type RetryPolicy = 'always' | 'throttled'
 
-interface Request {
+interface Call {
   method: 'GET' | 'POST'
   path: string
+  query?: Record<string, string | number | undefined>
   body?: unknown
   headers?: Record<string, string>
   retry: RetryPolicy
   /** Statuses answered with their body instead of an error. */
   acceptStatuses?: number[]
+  /** Answer with the open response (a live body) instead of its parsed JSON. */
+  stream?: boolean
+}
+
+interface Answer<T> {
+  body: T
+  headers: Headers
 }
 
 const CORRELATION_HEADER = 'x-workflow-correlation-id'
+/** No answer, or a proxy's word that the worker gave none: a repeat is the only way to know. */
+const UNANSWERED = new Set([0, 502, 503, 504])
 
-function toBase64 (value: string | Uint8Array): string {
-  return typeof value === 'string' ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')
-}
+const segment = encodeURIComponent
 
-/** A typed client of the worker's public lane (contract sections 4, 5 and 8). */
+/** A typed client of the worker's public lane (contract sections 4, 5 and 8): one method per route. */
 export class ComputeClient {
   readonly #baseUrl: string
   readonly #apiKey: string
@@ -129,97 +112,158 @@ export class ComputeClient {
   }
 
   /**
-   * Starts a run. The Idempotency-Key (generated when not given) is sent on every attempt, so a
-   * retried trigger never makes a second run.
+   * `POST /v1/runs`. The Idempotency-Key (generated when not given) is sent on every attempt, so a
+   * retried trigger never makes a second run: pass your own to make retries of your own safe too.
    */
-  triggerRun (request: TriggerRunRequest, options: CallOptions & { idempotencyKey?: string } = {}): Promise<TriggeredRun> {
+  async triggerRun (request: TriggerRequest, options: CallOptions & { idempotencyKey?: string } = {}): Promise<TriggeredRun> {
     const { idempotencyKey = randomUUID(), ...call } = options
-    return this.#request({ method: 'POST', path: '/v1/runs', body: request, headers: { 'idempotency-key': idempotencyKey }, retry: 'always' }, call)
+    const { body, headers } = await this.#call<RunSummary>({
+      method: 'POST', path: '/v1/runs', body: request, headers: { 'idempotency-key': idempotencyKey }, retry: 'always'
+    }, call)
+    return { ...body, replayed: headers.get('idempotent-replayed') === 'true' }
   }
 
-  getRun (runId: string, options: CallOptions & { resolveData?: 'all' | 'none' } = {}): Promise<RunView> {
+  /** `GET /v1/runs/:id`: `output` decoded to JSON once completed (not with resolveData: 'none'). */
+  async getRun (runId: string, options: CallOptions & { resolveData?: 'all' | 'none' } = {}): Promise<Run> {
     const { resolveData, ...call } = options
-    const query = resolveData === undefined ? '' : `?resolveData=${resolveData}`
-    return this.#request({ method: 'GET', path: `/v1/runs/${encodeURIComponent(runId)}${query}`, retry: 'always' }, call)
+    return await this.#read({ method: 'GET', path: `/v1/runs/${segment(runId)}`, query: { resolveData }, retry: 'always' }, call)
   }
 
-  cancelRun (runId: string, options: CallOptions = {}): Promise<RunView> {
-    return this.#request({ method: 'POST', path: `/v1/runs/${encodeURIComponent(runId)}/cancel`, retry: 'throttled' }, options)
+  /** `GET /v1/runs`: newest first; follow `cursor` while `hasMore`. */
+  async listRuns (query: ListRunsQuery = {}, options: CallOptions = {}): Promise<RunList> {
+    return await this.#read({ method: 'GET', path: '/v1/runs', query: { ...query }, retry: 'always' }, options)
   }
 
-  /** Delivers `payload` to the hook waiting on `token`, as the SDK's resumeHook does. */
-  resumeHook (token: string, payload: unknown, options: CallOptions = {}): Promise<ResumedHook> {
-    return this.#request({ method: 'POST', path: '/v1/runs/resume', body: { token, payload }, retry: 'throttled' }, options)
+  /** `GET /v1/runs/:id/events`: the event log, oldest first, without payloads or tokens. */
+  async listRunEvents (runId: string, query: PageQuery = {}, options: CallOptions = {}): Promise<RunEventList> {
+    return await this.#read({ method: 'GET', path: `/v1/runs/${segment(runId)}/events`, query: { ...query }, retry: 'always' }, options)
   }
 
-  createDeployment (request: CreateDeploymentRequest, options: CallOptions = {}): Promise<Deployment> {
+  /**
+   * `GET /v1/runs/:id/stream`: the run's default output stream, live, one decoded value at a time
+   * with its chunk index, until the writer closes it. A cut connection is resumed where it stopped.
+   * `startIndex` may be negative (that many chunks before the current end).
+   */
+  streamRun (runId: string, options: CallOptions & { startIndex?: number } = {}): AsyncGenerator<RunStreamValue> {
+    const { startIndex = 0, ...call } = options
+    const correlationId = call.correlationId ?? randomUUID()
+    return readRunStream({
+      startIndex,
+      signal: call.signal,
+      open: async (from) => (await this.#call<Response>({
+        method: 'GET',
+        path: `/v1/runs/${segment(runId)}/stream`,
+        query: { startIndex: from },
+        headers: { accept: 'application/x-ndjson' },
+        retry: 'always',
+        stream: true
+      }, { ...call, correlationId })).body,
+      unanswered: (message, cause) => computeClientErrorFor(message, { status: 0, code: 'network_error', correlationId, cause }),
+      failed: (code, message) => computeClientErrorFor(message, { status: 500, code, correlationId }),
+      backoff: (attempt) => backoffDelay(attempt, this.#backoff)
+    })
+  }
+
+  /** `POST /v1/runs/:id/cancel`; ConflictComputeClientError `run_already_finished` once it ended. */
+  async cancelRun (runId: string, options: CallOptions = {}): Promise<Run> {
+    return await this.#read({ method: 'POST', path: `/v1/runs/${segment(runId)}/cancel`, retry: 'throttled' }, options)
+  }
+
+  /** `POST /v1/runs/resume`: delivers `payload` to the hook waiting on `token`, as the SDK's resumeHook does. */
+  async resumeHook (token: string, payload: unknown, options: CallOptions = {}): Promise<ResumedHook> {
+    return await this.#read({ method: 'POST', path: '/v1/runs/resume', body: { token, payload }, retry: 'throttled' }, options)
+  }
+
+  /** `POST /v1/deployments`: a build's manifest and, when this worker runs the code, its bundles. */
+  async createDeployment (request: CreateDeploymentRequest, options: CallOptions = {}): Promise<Deployment> {
     const files = request.files === undefined
       ? undefined
-      : Object.fromEntries(Object.entries(request.files).map(([name, content]) => [name, toBase64(content)]))
-    return this.#request({ method: 'POST', path: '/v1/deployments', body: { ...request, files }, retry: 'throttled' }, options)
+      : Object.fromEntries(Object.entries(request.files).map(([name, content]) => [name, typeof content === 'string' ? content : bytesToBase64(content)]))
+    return await this.#read({ method: 'POST', path: '/v1/deployments', body: { ...request, files }, retry: 'throttled' }, options)
   }
 
-  activateDeployment (deploymentId: string, options: CallOptions = {}): Promise<Deployment> {
-    return this.#request({ method: 'POST', path: `/v1/deployments/${encodeURIComponent(deploymentId)}/activate`, retry: 'always' }, options)
+  /** `POST /v1/deployments/:id/activate`: triggers without a deploymentId use it from now on. */
+  async activateDeployment (deploymentId: string, options: CallOptions = {}): Promise<Deployment> {
+    return await this.#read({ method: 'POST', path: `/v1/deployments/${segment(deploymentId)}/activate`, retry: 'always' }, options)
   }
 
-  getDeployment (deploymentId: string, options: CallOptions = {}): Promise<Deployment> {
-    return this.#request({ method: 'GET', path: `/v1/deployments/${encodeURIComponent(deploymentId)}`, retry: 'always' }, options)
+  async getDeployment (deploymentId: string, options: CallOptions = {}): Promise<Deployment> {
+    return await this.#read({ method: 'GET', path: `/v1/deployments/${segment(deploymentId)}`, retry: 'always' }, options)
   }
 
-  /** Throws NoActiveDeploymentComputeClientError when none is active. */
-  getActiveDeployment (options: CallOptions = {}): Promise<Deployment> {
-    return this.#request({ method: 'GET', path: '/v1/deployments/active', retry: 'always' }, options)
+  /** `GET /v1/deployments/active`; NoActiveDeploymentComputeClientError when none is. */
+  async getActiveDeployment (options: CallOptions = {}): Promise<Deployment> {
+    return await this.#read({ method: 'GET', path: '/v1/deployments/active', retry: 'always' }, options)
   }
 
-  /** The worker's health; a 503 (a dependency down) is answered with its status, not thrown. */
-  health (options: CallOptions = {}): Promise<HealthStatus> {
-    return this.#request({ method: 'GET', path: '/v1/health', retry: 'throttled', acceptStatuses: [503] }, options)
+  /** `GET /v1/deployments`: newest first; follow `cursor` while `hasMore`. */
+  async listDeployments (query: PageQuery = {}, options: CallOptions = {}): Promise<DeploymentList> {
+    return await this.#read({ method: 'GET', path: '/v1/deployments', query: { ...query }, retry: 'always' }, options)
   }
 
-  async #request<T> (request: Request, options: CallOptions): Promise<T> {
+  /** `GET /v1/health`; a 503 (a dependency down) is answered with its report, not thrown. */
+  async health (options: CallOptions = {}): Promise<Health> {
+    return await this.#read({ method: 'GET', path: '/v1/health', retry: 'always', acceptStatuses: [503] }, options)
+  }
+
+  async #read<T> (call: Call, options: CallOptions): Promise<T> {
+    return (await this.#call<T>(call, options)).body
+  }
+
+  async #call<T> (call: Call, options: CallOptions): Promise<Answer<T>> {
     const correlationId = options.correlationId ?? randomUUID()
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.#attempt(request, correlationId, options.signal)
-      if (!('error' in outcome)) return outcome.body as T
+      const outcome = await this.#attempt(call, correlationId, options.signal)
+      if (!('error' in outcome)) return outcome as Answer<T>
       const { error } = outcome
-      const retryable = error.status === 429 || (request.retry === 'always' && (error.status === 503 || error.status === 0))
+      const retryable = error.status === 429 || (call.retry === 'always' && UNANSWERED.has(error.status))
       if (!retryable || attempt > this.#retries || options.signal?.aborted === true) throw error
       const retryAfter = 'retryAfter' in error ? error.retryAfter as number | undefined : undefined
       await sleep(backoffDelay(attempt, this.#backoff, retryAfter), options.signal)
     }
   }
 
-  async #attempt (request: Request, correlationId: string, signal?: AbortSignal): Promise<{ body: unknown } | { error: ComputeClientError }> {
-    const url = `${this.#baseUrl}${request.path}`
+  #url (call: Call): string {
+    const search = new URLSearchParams()
+    for (const [name, value] of Object.entries(call.query ?? {})) if (value !== undefined) search.set(name, String(value))
+    const query = search.toString()
+    return `${this.#baseUrl}${call.path}${query === '' ? '' : `?${query}`}`
+  }
+
+  async #attempt (call: Call, correlationId: string, signal?: AbortSignal): Promise<Answer<unknown> | { error: ComputeClientError }> {
     const headers: Record<string, string> = {
       authorization: `Bearer ${this.#apiKey}`,
       accept: 'application/json',
       [CORRELATION_HEADER]: correlationId,
-      ...request.headers
+      ...call.headers
     }
-    if (request.body !== undefined) headers['content-type'] = 'application/json'
-    const deadline = AbortSignal.timeout(this.#timeoutMs)
+    if (call.body !== undefined) headers['content-type'] = 'application/json'
+    // A live body has no deadline of its own: only its headers must come within timeoutMs.
+    const deadline = new AbortController()
+    const timer = setTimeout(() => deadline.abort(new Error(`no answer within ${this.#timeoutMs} ms`)), this.#timeoutMs)
     let response: Response
-    let text: string
+    let text = ''
     try {
-      response = await this.#fetch(url, {
-        method: request.method,
+      response = await this.#fetch(this.#url(call), {
+        method: call.method,
         headers,
-        body: request.body === undefined ? undefined : JSON.stringify(request.body),
-        signal: signal === undefined ? deadline : AbortSignal.any([deadline, signal])
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        signal: signal === undefined ? deadline.signal : AbortSignal.any([deadline.signal, signal])
       })
-      text = await response.text()
+      if (!(call.stream === true && response.ok)) text = await response.text()
     } catch (cause) {
       if (signal?.aborted === true) throw cause
-      const reason = deadline.aborted ? `no answer within ${this.#timeoutMs} ms` : (cause as Error).message
-      return { error: computeClientErrorFor(`${request.method} ${request.path} failed: ${reason}`, { status: 0, code: 'network_error', correlationId, cause }) }
+      const reason = deadline.signal.aborted ? (deadline.signal.reason as Error).message : (cause as Error).message
+      return { error: computeClientErrorFor(`${call.method} ${call.path} failed: ${reason}`, { status: 0, code: 'network_error', correlationId, cause }) }
+    } finally {
+      clearTimeout(timer)
     }
+    if (call.stream === true && response.ok) return { body: response, headers: response.headers }
     const body = parseJson(text)
-    if (response.ok || request.acceptStatuses?.includes(response.status) === true) return { body }
+    if (response.ok || call.acceptStatuses?.includes(response.status) === true) return { body, headers: response.headers }
     const { code, message, correlationId: bodyCorrelationId, ...details } = (body ?? {}) as Record<string, unknown>
     return {
-      error: computeClientErrorFor(typeof message === 'string' ? message : `${request.method} ${request.path} answered ${response.status}`, {
+      error: computeClientErrorFor(typeof message === 'string' ? message : `${call.method} ${call.path} answered ${response.status}`, {
         status: response.status,
         code: typeof code === 'string' ? code : `http_${response.status}`,
         correlationId: response.headers.get(CORRELATION_HEADER) ?? (typeof bodyCorrelationId === 'string' ? bodyCorrelationId : correlationId),

@@ -8,13 +8,18 @@ export {
   type ComputeClientOptions,
   type CreateDeploymentRequest,
   type Deployment,
-  type DeploymentFile,
-  type HealthStatus,
+  type Health,
+  type ListRunsQuery,
+  type PageQuery,
   type ResumedHook,
+  type Run,
+  type RunEventList,
+  type RunList,
   type RunStatus,
-  type RunView,
+  type RunStreamValue,
+  type RunSummary,
   type TriggeredRun,
-  type TriggerRunRequest
+  type TriggerRequest
 } from './compute-client.js'
 export {
   AuthComputeClientError,
