@@ -2,6 +2,9 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { ComputeClient, type Deployment } from '../../lib/client/compute-client.js'
+import { ComputeClientError } from '../../lib/client/errors.js'
+import type { WorkflowManifest } from '../../lib/schemas/deployments.js'
 
 const USAGE = `Usage: compute-worker deploy <dir> [--activate] [--label key=value]... [--json]
          [--url <worker url>] [--api-key <key>]
@@ -22,31 +25,16 @@ export class CommandError extends Error {
   }
 }
 
-interface WorkerTarget {
-  url: string
-  apiKey: string
-}
-
-/** The one HTTP call of this command (to be folded onto ComputeClient). */
-async function callWorker (target: WorkerTarget, method: string, path: string, body?: unknown): Promise<any> {
-  let res: Response
-  try {
-    res = await fetch(new URL(path, target.url.endsWith('/') ? target.url : target.url + '/'), {
-      method,
-      headers: { authorization: `Bearer ${target.apiKey}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body)
-    })
-  } catch (error) {
-    throw new CommandError(`cannot reach ${target.url}: ${(error as Error).message}`)
+/** A worker's refusal or silence, as one line: status, code, message and the correlation id to quote. */
+function explain (action: string, url: string, error: unknown): CommandError {
+  if (!(error instanceof ComputeClientError)) return new CommandError(`${action} failed: ${(error as Error).message}`)
+  if (error.status === 0) {
+    // fetch says "fetch failed"; the socket's own reason (ECONNREFUSED …) sits under it.
+    const cause = error.cause as (Error & { cause?: Error }) | undefined
+    return new CommandError(`cannot reach ${url}: ${cause?.cause?.message ?? cause?.message ?? error.message}`)
   }
-  const text = await res.text()
-  let answer: any
-  try { answer = JSON.parse(text) } catch { answer = { message: text } }
-  if (!res.ok) {
-    throw new CommandError(`${method} ${path} failed: ${res.status} ${answer?.code ?? ''} ${answer?.message ?? ''}`.trim() +
-      (answer?.correlationId ? ` (correlation id ${answer.correlationId})` : ''))
-  }
-  return answer
+  return new CommandError(`${action} failed: ${error.status} ${error.code}: ${error.message}` +
+    (error.correlationId !== undefined ? ` (correlation id ${error.correlationId})` : ''))
 }
 
 /** The build folder: `dir` itself when it holds manifest.json, else `dir/.well-known/workflow/v1`. */
@@ -57,20 +45,20 @@ function buildFolder (dir: string): string {
   throw new CommandError(`no manifest.json in ${dir} or ${join(dir, BUILD_FOLDER)}: run \`wf build\` first`)
 }
 
-/** manifest.json and the bundles found next to it, base64. */
-export async function readBuild (dir: string): Promise<{ manifest: unknown, files: Record<string, string> }> {
+/** manifest.json and the bundles found next to it. */
+export async function readBuild (dir: string): Promise<{ manifest: WorkflowManifest, files: Record<string, Uint8Array> }> {
   const folder = buildFolder(resolve(dir))
-  let manifest: unknown
+  let manifest: WorkflowManifest
   try {
     manifest = JSON.parse(await readFile(join(folder, 'manifest.json'), 'utf8'))
   } catch (error) {
     throw new CommandError(`${join(folder, 'manifest.json')} is not JSON: ${(error as Error).message}`)
   }
-  const files: Record<string, string> = {}
+  const files: Record<string, Uint8Array> = {}
   for (const bundle of BUNDLES) {
     for (const ext of ['.js', '.mjs']) {
       const path = join(folder, bundle + ext)
-      if (existsSync(path)) files[bundle + ext] = (await readFile(path)).toString('base64')
+      if (existsSync(path)) files[bundle + ext] = await readFile(path)
     }
   }
   return { manifest, files }
@@ -84,8 +72,8 @@ function parseLabels (labels: string[]): Record<string, string> {
   }))
 }
 
-function describe (deployment: any): string {
-  const files = deployment.files.map((file: any) => `${file.name} (${file.size} bytes)`).join(', ') || 'none'
+function describe (deployment: Deployment): string {
+  const files = deployment.files.map((file) => `${file.name} (${file.size} bytes)`).join(', ') || 'none'
   return [
     `deployment ${deployment.id}${deployment.active ? ' (active)' : ''}`,
     `  digest:    ${deployment.digest}`,
@@ -125,9 +113,13 @@ export async function deploy (args: string[], env: NodeJS.ProcessEnv = process.e
   if (url === undefined || url === '') throw new CommandError('the worker URL is missing: --url or COMPUTE_WORKER_URL')
   if (apiKey === undefined || apiKey === '') throw new CommandError('the API key is missing: --api-key or COMPUTE_WORKER_API_KEY')
 
-  const target = { url, apiKey }
+  const labels = parseLabels(values.label)
   const build = await readBuild(positionals[0])
-  let deployment = await callWorker(target, 'POST', 'v1/deployments', { ...build, labels: parseLabels(values.label) })
-  if (values.activate) deployment = await callWorker(target, 'POST', `v1/deployments/${deployment.id}/activate`)
+  const client = new ComputeClient({ baseUrl: url, apiKey })
+  let deployment = await client.createDeployment({ ...build, labels }).catch((error: unknown) => { throw explain('upload', url, error) })
+  if (values.activate) {
+    const { id } = deployment
+    deployment = await client.activateDeployment(id).catch((error: unknown) => { throw explain(`activating ${id}`, url, error) })
+  }
   process.stdout.write(values.json ? JSON.stringify(deployment, null, 2) + '\n' : describe(deployment))
 }
