@@ -1,10 +1,21 @@
 import assert from 'node:assert/strict'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { startNodeComputeWorkerServer } from '../../server.js'
 import { buildFixtureApp } from '../fixtures/build.js'
 import { KEYS, bearer, tempDir, testOptions } from '../helper.js'
 import { runBin } from '../standalone.js'
+
+/** A URL nothing listens on: a port the system gave out, then closed. */
+async function urlOfClosedPort (): Promise<string> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return `http://127.0.0.1:${port}`
+}
 
 test('compute-worker deploy uploads a build folder and activates it', async (t) => {
   const { options } = await testOptions(t)
@@ -39,12 +50,18 @@ test('compute-worker deploy explains failures without a stack trace', async (t) 
 
   const refused = await runBin({ COMPUTE_WORKER_URL: server.url, COMPUTE_WORKER_API_KEY: KEYS.deployRead }, ['deploy', fixture.dir])
   assert.equal(refused.code, 1)
-  assert.match(refused.output, /403 forbidden/)
+  assert.match(refused.output, /upload failed: 403 forbidden: This API key lacks the scope deploy:write \(correlation id [\w-]+\)/)
   assert.doesNotMatch(refused.output, /\n\s+at /)
 
   const empty = await runBin({ COMPUTE_WORKER_URL: server.url, COMPUTE_WORKER_API_KEY: KEYS.deployWrite }, ['deploy', await tempDir(t)])
   assert.equal(empty.code, 1)
   assert.match(empty.output, /no manifest\.json/)
+
+  const closedUrl = await urlOfClosedPort()
+  const unreachable = await runBin({ COMPUTE_WORKER_URL: closedUrl, COMPUTE_WORKER_API_KEY: KEYS.deployWrite }, ['deploy', fixture.dir])
+  assert.equal(unreachable.code, 1)
+  assert.match(unreachable.output, new RegExp(`cannot reach ${closedUrl}: .*ECONNREFUSED`))
+  assert.doesNotMatch(unreachable.output, /\n\s+at /)
 
   const noUrl = await runBin({ COMPUTE_WORKER_API_KEY: KEYS.deployWrite }, ['deploy', fixture.dir])
   assert.equal(noUrl.code, 1)
