@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { createLocalWorld } from '@workflow/world-local'
 import type { FastifyInstance } from 'fastify'
 import { buildComputeWorkerApp } from '../server.js'
@@ -33,6 +34,16 @@ export const SEED_KEYS: SeedApiKey[] = [
 
 export function bearer (key: string): Record<string, string> {
   return { authorization: `Bearer ${key}` }
+}
+
+/** Polls `check` every 50 ms until it answers something other than undefined (for up to a minute). */
+export async function until<T> (check: () => Promise<T | undefined>, what: string): Promise<T> {
+  for (let i = 0; i < 1200; i++) {
+    const value = await check()
+    if (value !== undefined) return value
+    await sleep(50)
+  }
+  throw new Error(`timed out waiting for ${what}`)
 }
 
 /** A fresh temporary directory, removed after the test. */

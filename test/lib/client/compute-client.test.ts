@@ -2,7 +2,6 @@ import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { createLocalWorld } from '@workflow/world-local'
 import type { World } from '@workflow/world'
 import {
@@ -24,7 +23,7 @@ import { startNodeComputeWorkerServer } from '../../../server.js'
 import { startFaultProxy } from '../../fault-proxy.js'
 import { dropQueueDeliveries, executeBuildOn } from '../../fixture-executor.js'
 import { buildFixtureApp } from '../../fixtures/build.js'
-import { KEYS, SEED_KEYS, tempDir } from '../../helper.js'
+import { KEYS, SEED_KEYS, tempDir, until } from '../../helper.js'
 
 const THROTTLED_KEY = 'test-key-throttled-runs-read-0000001'
 const GREET = 'workflow//./workflows/demo//greet'
@@ -34,15 +33,6 @@ async function caught (promise: Promise<unknown>): Promise<ComputeClientError> {
   const error = await promise.then(() => undefined, (error: unknown) => error)
   assert.ok(error instanceof ComputeClientError, `expected a ComputeClientError, got ${String(error)}`)
   return error
-}
-
-async function until<T> (check: () => Promise<T | undefined>, what: string): Promise<T> {
-  for (let i = 0; i < 1200; i++) {
-    const value = await check()
-    if (value !== undefined) return value
-    await sleep(50)
-  }
-  throw new Error(`timed out waiting for ${what}`)
 }
 
 async function waitForHook (world: World, token: string): Promise<void> {

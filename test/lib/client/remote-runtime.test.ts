@@ -2,12 +2,14 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { createLocalWorld } from '@workflow/world-local'
+import { ComputeClient } from '../../../lib/client/index.js'
 import { startNodeComputeWorkerServer } from '../../../server.js'
 import { buildFixtureApp } from '../../fixtures/build.js'
-import { tempDir } from '../../helper.js'
+import { tempDir, until } from '../../helper.js'
 import { startRuntimeHost, type RunOutcome } from '../../runtime-host.js'
 
 const RUNTIME_KEY = 'test-key-runtime-world-proxy-000000001'
+const OPERATOR_KEY = 'test-key-operator-runs-write-00000001'
 const workflow = (name: string) => `workflow//./workflows/demo//${name}`
 
 const CASES = [
@@ -33,7 +35,10 @@ async function startWorker (t: import('node:test').TestContext, deliverTo: strin
   const worker = await startNodeComputeWorkerServer({
     world,
     sqlitePath: join(dir, 'worker.db'),
-    seedApiKeys: [{ key: RUNTIME_KEY, scopes: ['world:proxy'], name: 'runtime', rateLimitPerMinute: 100_000 }],
+    seedApiKeys: [
+      { key: RUNTIME_KEY, scopes: ['world:proxy'], name: 'runtime', rateLimitPerMinute: 100_000 },
+      { key: OPERATOR_KEY, scopes: ['runs:write'], name: 'operator' }
+    ],
     port: 0
   })
   t.after(() => worker.close())
@@ -52,11 +57,17 @@ test('the SDK runtime on createRemoteWorld runs steps, a sleep, a hook, a stream
   const configured = await remote.configure({ workerUrl: worker.url, apiKey: RUNTIME_KEY })
   assert.deepEqual(configured, { specVersion: 3, hasCreateQueueHandler: true })
 
-  // Hook resumed through the remote World the way resumeHook does (hooks.getByToken, runs.get,
-  // hook_received, queue). Switch to ComputeClient.resumeHook (POST /v1/runs/resume) once main has it.
-  const [expected, actual] = await Promise.all([
+  // The local baseline resumes its hook with the SDK's resumeHook in the app; the remote run's hook
+  // is resumed from outside, through the worker's POST /v1/runs/resume, once the runtime created it.
+  const operator = new ComputeClient({ baseUrl: worker.url, apiKey: OPERATOR_KEY })
+  const resumeThroughWorker = async ({ token, payload }: { token: string, payload: unknown }) => {
+    await until(() => world.hooks.getByToken(token).then(() => true, () => undefined), `hook ${token}`)
+    return await operator.resumeHook(token, payload)
+  }
+  const [expected, actual, resumed] = await Promise.all([
     Promise.all(CASES.map((run) => local.run(run))),
-    Promise.all(CASES.map((run) => remote.run(run)))
+    Promise.all(CASES.map(({ hook: _resumedThroughWorker, ...run }) => remote.run(run))),
+    Promise.all(CASES.flatMap((run) => run.hook === undefined ? [] : [resumeThroughWorker(run.hook)]))
   ])
 
   const byName = Object.fromEntries(CASES.map((run, i) => [run.workflowId.split('//').at(-1)!, actual[i]]))
@@ -65,6 +76,8 @@ test('the SDK runtime on createRemoteWorld runs steps, a sleep, a hook, a stream
   assert.equal(byName.sleepy.value, 'slept 300 ms, 3')
   assert.ok(byName.sleepy.events.includes('wait_completed'))
   assert.deepEqual(byName.approval.value, { orderId: '42', approved: { approved: true, by: 'ops' } })
+  assert.equal(resumed[0].runId, byName.approval.runId)
+  assert.ok(byName.approval.events.includes('hook_received'))
   assert.deepEqual(byName.streamer.streamed, ['alpha', 'beta', 'gamma'])
   assert.equal(byName.streamer.value, 3)
   assert.equal(byName.fatal.status, 'failed')
