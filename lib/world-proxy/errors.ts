@@ -1,17 +1,6 @@
-import {
-  EntityConflictError,
-  HookConflictError,
-  HookNotFoundError,
-  PreconditionFailedError,
-  RunExpiredError,
-  RunNotSupportedError,
-  ThrottleError,
-  TooEarlyError,
-  WorkflowRunNotFoundError,
-  WorkflowWorldError
-} from '@workflow/errors'
+import { WorkflowWorldError } from '@workflow/errors'
 import { ApiError } from '../errors.js'
-import { classifyWorldError, retryAfterHeaders, type WorldErrorFields } from '../world/errors.js'
+import { classifyWorldError, retryAfterHeaders, reviveWorldError, type WorldErrorFields } from '../world/errors.js'
 
 /**
  * The error body of the internal lane: the contract's `{ code, message, correlationId }` plus the
@@ -54,20 +43,8 @@ function retryAfterOf (body: WorldErrorBody, header: string | null): number | un
 export function errorFromWire (status: number, body: WorldErrorBody, retryAfterHeader: string | null, url?: string): Error {
   const message = typeof body.message === 'string' && body.message !== '' ? body.message : `HTTP ${status}`
   const retryAfter = retryAfterOf(body, retryAfterHeader)
-  switch (body.name) {
-    case 'WorkflowRunNotFoundError': return new WorkflowRunNotFoundError(body.runId ?? '')
-    case 'HookNotFoundError': return new HookNotFoundError(body.token ?? '')
-    case 'HookConflictError': return new HookConflictError(body.token ?? '', body.conflictingRunId)
-    case 'RunNotSupportedError': return new RunNotSupportedError(body.runSpecVersion ?? 0, body.worldSpecVersion ?? 0)
-  }
-  if (status === 404 && body.code === 'run_not_found') return new WorkflowRunNotFoundError(body.runId ?? '')
-  if (status === 404 && body.code === 'hook_not_found') return new HookNotFoundError(body.token ?? '')
-  if (status === 409) return new EntityConflictError(message)
-  if (status === 410) return new RunExpiredError(message)
-  if (status === 412) return new PreconditionFailedError(message, { retryAfter })
-  if (status === 425) return new TooEarlyError(message, { retryAfter })
-  if (status === 429) return new ThrottleError(message, { retryAfter })
-  return new WorkflowWorldError(message, { status, code: body.code, retryAfter, url })
+  return reviveWorldError(status, { ...body, message, retryAfter }) ??
+    new WorkflowWorldError(message, { status, code: body.code, retryAfter, url })
 }
 
 /** A request that got no HTTP answer (refused, reset, DNS): retryable by the runtime. */

@@ -41,34 +41,61 @@ function isNamedError (value: unknown): value is NamedError {
     typeof (value as Error).name === 'string' && typeof (value as Error).message === 'string'
 }
 
-interface NamedMapping {
+/**
+ * A World error class the SDK runtime branches on (`EntityConflictError.is(err)` compares
+ * `err.name`): its status and code on the wire, the fields it carries, and how the client
+ * rebuilds it. One row per class serves both lanes and both directions.
+ */
+interface WorldErrorKind {
   is: (value: unknown) => boolean
   status: number
   code: string
   fields?: (error: NamedError) => WorldErrorFields
+  revive: (message: string, fields: WorldErrorFields) => Error
+  /** The class a bare answer with this status stands for, whatever its code. */
+  ownsStatus?: true
 }
 
-/** The World errors the runtime branches on, recognized by their own `.is()` (a name check). */
-const NAMED_ERRORS: NamedMapping[] = [
-  { is: WorkflowRunNotFoundError.is, status: 404, code: 'run_not_found', fields: (error) => ({ runId: error.runId }) },
-  { is: HookNotFoundError.is, status: 404, code: 'hook_not_found', fields: (error) => ({ token: error.token }) },
+const KINDS: WorldErrorKind[] = [
+  {
+    is: WorkflowRunNotFoundError.is,
+    status: 404,
+    code: 'run_not_found',
+    fields: (error) => ({ runId: error.runId }),
+    revive: (_message, fields) => new WorkflowRunNotFoundError(fields.runId ?? '')
+  },
+  {
+    is: HookNotFoundError.is,
+    status: 404,
+    code: 'hook_not_found',
+    fields: (error) => ({ token: error.token }),
+    revive: (_message, fields) => new HookNotFoundError(fields.token ?? '')
+  },
   {
     is: HookConflictError.is,
     status: 409,
     code: 'hook_conflict',
-    fields: (error) => ({ token: error.token, conflictingRunId: error.conflictingRunId })
+    fields: (error) => ({ token: error.token, conflictingRunId: error.conflictingRunId }),
+    revive: (_message, fields) => new HookConflictError(fields.token ?? '', fields.conflictingRunId)
   },
-  { is: EntityConflictError.is, status: 409, code: 'entity_conflict' },
-  { is: RunExpiredError.is, status: 410, code: 'run_expired' },
-  { is: PreconditionFailedError.is, status: 412, code: 'precondition_failed' },
-  { is: TooEarlyError.is, status: 425, code: 'too_early' },
-  { is: ThrottleError.is, status: 429, code: 'rate_limited' },
+  { is: EntityConflictError.is, status: 409, code: 'entity_conflict', ownsStatus: true, revive: (message) => new EntityConflictError(message) },
+  { is: RunExpiredError.is, status: 410, code: 'run_expired', ownsStatus: true, revive: (message) => new RunExpiredError(message) },
+  {
+    is: PreconditionFailedError.is,
+    status: 412,
+    code: 'precondition_failed',
+    ownsStatus: true,
+    revive: (message, { retryAfter }) => new PreconditionFailedError(message, { retryAfter })
+  },
+  { is: TooEarlyError.is, status: 425, code: 'too_early', ownsStatus: true, revive: (message, { retryAfter }) => new TooEarlyError(message, { retryAfter }) },
+  { is: ThrottleError.is, status: 429, code: 'rate_limited', ownsStatus: true, revive: (message, { retryAfter }) => new ThrottleError(message, { retryAfter }) },
   // No package gives this one a status; 422 keeps it a non-retryable 4xx.
   {
     is: RunNotSupportedError.is,
     status: 422,
     code: 'run_not_supported',
-    fields: (error) => ({ runSpecVersion: error.runSpecVersion, worldSpecVersion: error.worldSpecVersion })
+    fields: (error) => ({ runSpecVersion: error.runSpecVersion, worldSpecVersion: error.worldSpecVersion }),
+    revive: (_message, fields) => new RunNotSupportedError(fields.runSpecVersion ?? 0, fields.worldSpecVersion ?? 0)
   }
 ]
 
@@ -91,8 +118,8 @@ function meaning (status: number, code: string, error: NamedError, name: string,
  */
 export function classifyWorldError (error: unknown): WorldErrorMeaning | undefined {
   if (error instanceof ApiError || !isNamedError(error)) return undefined
-  const named = NAMED_ERRORS.find((mapping) => mapping.is(error))
-  if (named !== undefined) return meaning(named.status, named.code, error, error.name, named.fields?.(error))
+  const kind = KINDS.find((candidate) => candidate.is(error))
+  if (kind !== undefined) return meaning(kind.status, kind.code, error, error.name, kind.fields?.(error))
   // Request-shape failures: zod's own, world-local's unsafe ids (a WorkflowWorldError subclass).
   if (error.name === 'ZodError' || error.name === 'UnsafeEntityIdError') {
     return meaning(400, 'validation_error', error, 'WorkflowWorldError')
@@ -115,4 +142,16 @@ export function classifyWorldError (error: unknown): WorldErrorMeaning | undefin
 /** The `retry-after` header (whole seconds) a World error's `retryAfter` asks for. */
 export function retryAfterHeaders (fields: WorldErrorFields): Record<string, string> | undefined {
   return fields.retryAfter === undefined ? undefined : { 'retry-after': String(Math.max(0, Math.ceil(fields.retryAfter))) }
+}
+
+/**
+ * The `@workflow/errors` class an HTTP answer stands for (by the class name the lane sends, else
+ * by status and code); undefined when it stands for none, i.e. a plain WorkflowWorldError.
+ */
+export function reviveWorldError (status: number, answer: { name?: string, code?: string, message: string } & WorldErrorFields): Error | undefined {
+  const byName = answer.name === undefined ? undefined : KINDS.find((candidate) => candidate.is({ name: answer.name, message: '' }))
+  const kind = byName ??
+    KINDS.find((candidate) => candidate.status === status && candidate.code === answer.code) ??
+    KINDS.find((candidate) => candidate.status === status && candidate.ownsStatus === true)
+  return kind?.revive(answer.message, answer)
 }
