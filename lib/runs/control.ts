@@ -107,30 +107,24 @@ export async function resumeHook (world: World, token: string, payload: unknown,
 }
 
 async function enqueueWithRetries (enqueue: () => Promise<void>, runId: string, options: ResumeOptions): Promise<void> {
-  const delays = options.retryDelaysMs ?? INLINE_RETRY_DELAYS_MS
-  let lastError: unknown
-  for (let attempt = 0; attempt <= delays.length; attempt++) {
-    if (attempt > 0) await sleep(delays[attempt - 1])
-    try {
-      await enqueue()
-      return
-    } catch (error) {
-      lastError = error
-    }
-  }
-  void retryInBackground(enqueue, runId, options, lastError)
+  const inline = await attemptAfterEachDelay(enqueue, [0, ...(options.retryDelaysMs ?? INLINE_RETRY_DELAYS_MS)], true)
+  if (inline === undefined) return
+  void attemptAfterEachDelay(enqueue, Array(BACKGROUND_RETRIES).fill(BACKGROUND_RETRY_DELAY_MS), false).then((background) => {
+    if (background !== undefined) options.onEnqueueFailure?.(background.error, runId)
+  })
 }
 
-async function retryInBackground (enqueue: () => Promise<void>, runId: string, options: ResumeOptions, firstError: unknown): Promise<void> {
-  let lastError = firstError
-  for (let attempt = 0; attempt < BACKGROUND_RETRIES; attempt++) {
-    await sleep(BACKGROUND_RETRY_DELAY_MS, undefined, { ref: false })
+/** Waits each delay, then tries; undefined once one try succeeds, else the last error. */
+async function attemptAfterEachDelay (operation: () => Promise<void>, delaysMs: readonly number[], holdProcess: boolean): Promise<{ error: unknown } | undefined> {
+  let lastError: unknown
+  for (const delay of delaysMs) {
+    if (delay > 0) await sleep(delay, undefined, { ref: holdProcess })
     try {
-      await enqueue()
-      return
+      await operation()
+      return undefined
     } catch (error) {
       lastError = error
     }
   }
-  options.onEnqueueFailure?.(lastError, runId)
+  return { error: lastError }
 }
