@@ -3,6 +3,7 @@ import { bytesToBase64 } from '../bytes.js'
 import type { CreateDeploymentBody, DeploymentList, DeploymentView } from '../schemas/deployments.js'
 import type { Health } from '../schemas/health.js'
 import type { EventList, ResumeResponse, Run, RunList, RunStatus, RunSummary, TriggerRequest } from '../schemas/runs.js'
+import { checkedEndpoint, endpointUrl, type Query } from './endpoint.js'
 import { computeClientErrorFor, type ComputeClientError } from './errors.js'
 import { readRunStream, type RunStreamValue } from './run-stream.js'
 import { backoffDelay, parseRetryAfter, sleep } from './retry.js'
@@ -70,7 +71,7 @@ type RetryPolicy = 'always' | 'throttled'
 interface Call {
   method: 'GET' | 'POST'
   path: string
-  query?: Record<string, string | number | undefined>
+  query?: Query
   body?: unknown
   headers?: Record<string, string>
   retry: RetryPolicy
@@ -101,10 +102,9 @@ export class ComputeClient {
   readonly #timeoutMs: number
 
   constructor (options: ComputeClientOptions) {
-    if (typeof options?.baseUrl !== 'string' || options.baseUrl === '') throw new TypeError('ComputeClient: baseUrl is required')
-    if (typeof options.apiKey !== 'string' || options.apiKey === '') throw new TypeError('ComputeClient: apiKey is required')
-    this.#baseUrl = options.baseUrl.replace(/\/+$/, '')
-    this.#apiKey = options.apiKey
+    const { baseUrl, apiKey } = checkedEndpoint(options, 'ComputeClient')
+    this.#baseUrl = baseUrl
+    this.#apiKey = apiKey
     this.#fetch = options.fetch ?? globalThis.fetch
     this.#retries = options.retries ?? 3
     this.#backoff = { baseDelayMs: options.retryDelayMs ?? 200, maxDelayMs: options.maxRetryDelayMs ?? 10_000 }
@@ -223,13 +223,6 @@ export class ComputeClient {
     }
   }
 
-  #url (call: Call): string {
-    const search = new URLSearchParams()
-    for (const [name, value] of Object.entries(call.query ?? {})) if (value !== undefined) search.set(name, String(value))
-    const query = search.toString()
-    return `${this.#baseUrl}${call.path}${query === '' ? '' : `?${query}`}`
-  }
-
   async #attempt (call: Call, correlationId: string, signal?: AbortSignal): Promise<Answer<unknown> | { error: ComputeClientError }> {
     const headers: Record<string, string> = {
       authorization: `Bearer ${this.#apiKey}`,
@@ -244,7 +237,7 @@ export class ComputeClient {
     let response: Response
     let text = ''
     try {
-      response = await this.#fetch(this.#url(call), {
+      response = await this.#fetch(endpointUrl(this.#baseUrl, call.path, call.query), {
         method: call.method,
         headers,
         body: call.body === undefined ? undefined : JSON.stringify(call.body),

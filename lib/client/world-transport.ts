@@ -8,6 +8,7 @@ import {
   type WireEncoding
 } from '../world-proxy/codec.js'
 import { errorFromWire, timeoutError, transportError, type WorldErrorBody } from '../world-proxy/errors.js'
+import { checkedEndpoint, endpointUrl, type Query } from './endpoint.js'
 import { backoffDelay, sleep } from './retry.js'
 
 export interface WorldTransportOptions {
@@ -30,7 +31,7 @@ export interface WorldTransportOptions {
 export interface WorldCall<T> {
   method: 'GET' | 'POST'
   path: string
-  query?: Record<string, string | number | undefined>
+  query?: Query
   /** A value encoded with the transport's encoding. */
   body?: unknown
   /** Raw bytes (stream writes), sent as they are. */
@@ -64,10 +65,9 @@ export class WorldTransport {
   readonly #retryDelayMs: number
 
   constructor (options: WorldTransportOptions) {
-    if (typeof options.baseUrl !== 'string' || options.baseUrl === '') throw new TypeError('baseUrl is required')
-    if (typeof options.apiKey !== 'string' || options.apiKey === '') throw new TypeError('apiKey is required')
-    this.#baseUrl = options.baseUrl.replace(/\/+$/, '')
-    this.#apiKey = options.apiKey
+    const { baseUrl, apiKey } = checkedEndpoint(options, 'createRemoteWorld')
+    this.#baseUrl = baseUrl
+    this.#apiKey = apiKey
     this.#fetch = options.fetch ?? globalThis.fetch
     this.encoding = options.encoding ?? 'cbor'
     this.#timeoutMs = options.timeoutMs ?? 60_000
@@ -75,11 +75,8 @@ export class WorldTransport {
     this.#retryDelayMs = options.retryDelayMs ?? 100
   }
 
-  url (path: string, query: Record<string, string | number | undefined> = {}): string {
-    const search = new URLSearchParams()
-    for (const [key, value] of Object.entries(query)) if (value !== undefined) search.set(key, String(value))
-    const text = search.toString()
-    return `${this.#baseUrl}${path}${text === '' ? '' : `?${text}`}`
+  url (path: string, query?: Query): string {
+    return endpointUrl(this.#baseUrl, path, query)
   }
 
   #headers (call: WorldCall<unknown>): Record<string, string> {
