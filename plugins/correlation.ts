@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import fp from 'fastify-plugin'
 
-export const CORRELATION_HEADER = 'x-workflow-correlation-id'
-export const RUN_ID_HEADER = 'x-workflow-run-id'
+import { CORRELATION_HEADER } from '../lib/headers.js'
+
+export { CORRELATION_HEADER, RUN_ID_HEADER } from '../lib/headers.js'
 
 // Printable, header- and log-safe; anything else is replaced by a fresh id rather than echoed.
 const ACCEPTABLE_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { bytesToBase64 } from '../bytes.js'
+import { CORRELATION_HEADER, IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from '../headers.js'
 import type { CreateDeploymentBody, DeploymentList, DeploymentView } from '../schemas/deployments.js'
 import type { Health } from '../schemas/health.js'
 import type { EventList, ResumeResponse, Run, RunList, RunStatus, RunSummary, TriggerRequest } from '../schemas/runs.js'
@@ -86,7 +87,6 @@ interface Answer<T> {
   headers: Headers
 }
 
-const CORRELATION_HEADER = 'x-workflow-correlation-id'
 /** No answer, or a proxy's word that the worker gave none: a repeat is the only way to know. */
 const UNANSWERED = new Set([0, 502, 503, 504])
 
@@ -118,9 +118,9 @@ export class ComputeClient {
   async triggerRun (request: TriggerRequest, options: CallOptions & { idempotencyKey?: string } = {}): Promise<TriggeredRun> {
     const { idempotencyKey = randomUUID(), ...call } = options
     const { body, headers } = await this.#call<RunSummary>({
-      method: 'POST', path: '/v1/runs', body: request, headers: { 'idempotency-key': idempotencyKey }, retry: 'always'
+      method: 'POST', path: '/v1/runs', body: request, headers: { [IDEMPOTENCY_KEY_HEADER]: idempotencyKey }, retry: 'always'
     }, call)
-    return { ...body, replayed: headers.get('idempotent-replayed') === 'true' }
+    return { ...body, replayed: headers.get(IDEMPOTENT_REPLAYED_HEADER) === 'true' }
   }
 
   /** `GET /v1/runs/:id`: `output` decoded to JSON once completed (not with resolveData: 'none'). */

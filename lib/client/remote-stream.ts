@@ -1,4 +1,5 @@
 import { WorkflowWorldError } from '@workflow/errors'
+import { STREAM_START_INDEX_HEADER } from '../headers.js'
 import { errorFromWire, type WorldErrorBody } from '../world-proxy/errors.js'
 import { FrameDecoder, FrameKind } from '../world-proxy/frames.js'
 import { backoffDelay, sleep } from './retry.js'
@@ -24,7 +25,7 @@ export async function readRemoteStream (transport: WorldTransport, name: string,
       deadline: false,
       signal: aborter.signal
     })
-    const resolved = Number(response.headers.get('x-stream-start-index'))
+    const resolved = Number(response.headers.get(STREAM_START_INDEX_HEADER))
     nextIndex = Number.isInteger(resolved) ? resolved : Math.max(0, from)
     if (response.body === null) throw new WorkflowWorldError('The stream read answered without a body', { code: 'TRANSPORT' })
     return response.body.getReader()

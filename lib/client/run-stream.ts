@@ -1,3 +1,4 @@
+import { STREAM_START_INDEX_HEADER } from '../headers.js'
 import { sleep } from './retry.js'
 
 /** One value of a run's output stream and the index of the chunk that carried it. */
@@ -55,7 +56,7 @@ export async function * readRunStream (source: RunStreamSource): AsyncGenerator<
   let reconnects = 0
   for (;;) {
     const response = await source.open(resume.index)
-    const resolved = Number(response.headers.get('x-stream-start-index'))
+    const resolved = Number(response.headers.get(STREAM_START_INDEX_HEADER))
     if (resume.index < 0 && Number.isInteger(resolved)) resume = { index: resolved, delivered: 0 }
     let current = { index: -1, seen: 0 }
     let cut: unknown = new Error('the body ended before the stream did')

@@ -8,6 +8,7 @@ import {
   type WireEncoding
 } from '../world-proxy/codec.js'
 import { errorFromWire, timeoutError, transportError, type WorldErrorBody } from '../world-proxy/errors.js'
+import { RUN_ID_HEADER } from '../headers.js'
 import { checkedEndpoint, endpointUrl, type Query } from './endpoint.js'
 import { backoffDelay, sleep } from './retry.js'
 
@@ -52,7 +53,6 @@ export interface WorldCall<T> {
   signal?: AbortSignal
 }
 
-const RUN_ID_HEADER = 'x-workflow-run-id'
 
 /** HTTP of the internal lane: auth, encoding, deadlines, retries of safe calls, error mapping. */
 export class WorldTransport {

@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto'
 import canonicalize from 'canonicalize'
 import { ApiError } from '../errors.js'
 
-export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key'
-export const IDEMPOTENT_REPLAYED_HEADER = 'idempotent-replayed'
+export { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from '../headers.js'
 
 const KEY = /^[\x20-\x7e]{1,255}$/
 

@@ -8,6 +8,7 @@ import {
   type World,
   type WorkflowRun
 } from '@workflow/world'
+import { CORRELATION_HEADER } from '../headers.js'
 import { isRetryableWorldError, WORKFLOW_CORE_VERSION } from '../sdk/core-internals.js'
 import { worldSpecVersion } from '../world/spec-version.js'
 
@@ -67,7 +68,7 @@ export async function createRun (world: World, request: NewRun): Promise<Created
     }, {
       deploymentId,
       specVersion,
-      ...(request.correlationId !== undefined ? { headers: { 'x-workflow-correlation-id': request.correlationId } } : {})
+      ...(request.correlationId !== undefined ? { headers: { [CORRELATION_HEADER]: request.correlationId } } : {})
     })
   ])
   if (queued.status === 'rejected') throw queued.reason

@@ -20,6 +20,7 @@ import {
 } from '@workflow/world'
 import { RunNotSupportedError, WorkflowRunNotFoundError } from '@workflow/errors'
 import { ApiError } from '../errors.js'
+import { CORRELATION_HEADER } from '../headers.js'
 import { worldSpecVersion } from '../world/spec-version.js'
 import { absoluteStreamStart } from '../world/streams.js'
 import { BoundedSet } from './bounded-set.js'
@@ -31,7 +32,6 @@ import { parseCreateEventParams, parseCreateEventRequest, parseQueueRequest, typ
 
 /** The stream names the SDK's health check writes, under a made-up run id (@workflow/core runtime/helpers.js). */
 const HEALTH_CHECK_STREAM_PREFIX = '__health_check__'
-const CORRELATION_HEADER = 'x-workflow-correlation-id'
 
 export interface WorldLaneOptions {
   /** How long a live read may stay silent before a PING frame; default 15 s. */

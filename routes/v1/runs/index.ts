@@ -3,6 +3,7 @@ import type { WorkflowRun } from '@workflow/world'
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { ApiError } from '../../../lib/errors.js'
+import { STREAM_START_INDEX_HEADER } from '../../../lib/headers.js'
 import { cancelRun, resumeHook } from '../../../lib/runs/control.js'
 import { listRunEvents, listRuns } from '../../../lib/runs/listing.js'
 import { openRunStream, streamBody, type StreamFormat } from '../../../lib/runs/stream.js'
@@ -164,7 +165,7 @@ const runs: FastifyPluginAsyncTypebox = async (fastify) => {
       .header('content-type', format === 'sse' ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
       .header('cache-control', 'no-store')
       .header('x-accel-buffering', 'no')
-      .header('x-stream-start-index', String(stream.startIndex))
+      .header(STREAM_START_INDEX_HEADER, String(stream.startIndex))
       .send(body)
   })
 }

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { STREAM_START_INDEX_HEADER } from '../../../../lib/headers.js'
 import { AUTHENTICATED_ERRORS, ErrorResponse } from '../../../../lib/schemas/common.js'
 import {
   StreamChunksQuery,
@@ -67,7 +68,7 @@ const streams: FastifyPluginAsyncTypebox = async (fastify) => {
     return reply
       .type(FRAMES_MEDIA_TYPE)
       .header('x-accel-buffering', 'no')
-      .header('x-stream-start-index', String(read.startIndex))
+      .header(STREAM_START_INDEX_HEADER, String(read.startIndex))
       .send(read.frames)
   })
 
