@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { EntityConflictError, HookNotFoundError, RunExpiredError, WorkflowRunNotFoundError } from '@workflow/errors'
+import { EntityConflictError, RunExpiredError, WorkflowRunNotFoundError } from '@workflow/errors'
 import { getWorkflowQueueName } from '@workflow/core/runtime/helpers'
 import { dehydrateStepReturnValue, SerializationFormat } from '@workflow/core/serialization'
 import {
@@ -14,7 +14,7 @@ import {
 import { ApiError } from '../errors.js'
 import { getRunCapabilities } from '../sdk/core-internals.js'
 import { runEncryptionKey } from './view.js'
-import { getRun, publicWorldError, worldCall } from './world-errors.js'
+import { getRun, hookNotFound, publicWorldError, worldCall } from './world-errors.js'
 
 function alreadyFinished (runId: string, status: string): ApiError {
   return new ApiError(409, 'run_already_finished', `Run ${runId} is already ${status}`, { details: { runId, status } })
@@ -70,8 +70,11 @@ export async function resumeHook (world: World, token: string, payload: unknown,
     run = await world.runs.get(hook.runId)
   } catch (error) {
     // A hook whose run is gone waits for nothing.
-    throw publicWorldError(WorkflowRunNotFoundError.is(error) ? new HookNotFoundError(token) : error) ?? error
+    throw WorkflowRunNotFoundError.is(error) ? hookNotFound(token) : publicWorldError(error) ?? error
   }
+  // Nor does one whose run is over: world-local stores a run as finished before it deletes the
+  // run's hooks (storage/events-storage.js, run_completed), and would take a hook_received in between.
+  if (isTerminalWorkflowRunStatus(run.status)) throw hookNotFound(token)
   const coreVersion = run.executionContext?.workflowCoreVersion
   const capabilities = getRunCapabilities(typeof coreVersion === 'string' ? coreVersion : undefined)
   const key = capabilities.supportedFormats.has(SerializationFormat.ENCRYPTED) ? await runEncryptionKey(world, run) : undefined

@@ -1,3 +1,4 @@
+import { HookNotFoundError } from '@workflow/errors'
 import type { World, WorkflowRun, WorkflowRunWithoutData } from '@workflow/world'
 import { ApiError } from '../errors.js'
 import { classifyWorldError, retryAfterHeaders } from '../world/errors.js'
@@ -20,6 +21,11 @@ export function publicWorldError (error: unknown): ApiError | undefined {
     headers: retryAfterHeaders(meaning.fields),
     cause: error
   })
+}
+
+/** 404 `hook_not_found`, exactly as the World's own HookNotFoundError answers. */
+export function hookNotFound (token: string): ApiError {
+  return publicWorldError(new HookNotFoundError(token)) as ApiError
 }
 
 /** Runs World calls, turning what the World throws into the public lane's errors. */

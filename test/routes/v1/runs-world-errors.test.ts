@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { HookNotFoundError, ThrottleError, TooEarlyError, WorkflowRunNotFoundError, WorkflowWorldError } from '@workflow/errors'
-import { KEYS, bearer, build } from '../../helper.js'
+import { KEYS, bearer, build, until } from '../../helper.js'
+import { executeBuildOn } from '../../fixture-executor.js'
+import { deployFixture, triggerRun, waitForRun } from '../../public-lane.js'
 
 const RUN_ID = 'wrun_01JD8Q7W3X9V2C4N6B8M0K2H4F'
 
@@ -43,4 +45,27 @@ test('the public lane answers World errors with the internal lane\'s status and 
   const unexpected = await getRun()
   assert.deepEqual([unexpected.statusCode, unexpected.json().code], [500, 'internal_error'])
   assert.doesNotMatch(unexpected.body, /disk/)
+})
+
+test('a hook of a run that has ended is hook_not_found, and nothing is recorded on the run', async (t) => {
+  const { app, options } = await build(t)
+  const world = options.world
+  const { build: fixture } = await deployFixture(app)
+  await executeBuildOn(t, world, fixture.dir)
+  const run = (await triggerRun(app, { workflowName: 'approval', input: ['late'] })).json()
+  await until(() => world.hooks.getByToken('approval:late').catch(() => undefined), 'the hook')
+  // world-local's window between storing a run as finished and deleting its hooks, held open.
+  const getRun = world.runs.get.bind(world.runs)
+  world.runs.get = (async (...args: Parameters<typeof getRun>) => ({ ...await getRun(...args), status: 'completed' })) as typeof getRun
+  const resume = (payload: unknown) => app.inject({ method: 'POST', url: '/v1/runs/resume', headers: bearer(KEYS.runsWrite), payload: { token: 'approval:late', payload } })
+
+  const late = await resume('late')
+  assert.deepEqual([late.statusCode, late.json().code], [404, 'hook_not_found'])
+  const events = await world.events.list({ runId: run.runId, pagination: { limit: 100 } })
+  assert.equal(events.data.some((event) => event.eventType === 'hook_received'), false)
+
+  world.runs.get = getRun
+  assert.equal((await resume('in time')).statusCode, 200)
+  const done = await waitForRun(app, run.runId, (current) => current.status === 'completed')
+  assert.deepEqual(done.output, { orderId: 'late', approved: 'in time' })
 })
