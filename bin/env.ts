@@ -10,6 +10,12 @@ export interface StandaloneSettings {
   localDataDir: string
   localBaseUrl: string | undefined
   compute: 'in-process' | 'none'
+  /** Settings of the in-process executor. */
+  inProcess: {
+    deliverySecret: string | undefined
+    maxLoadedDeployments: number | undefined
+    threadMemoryMb: number | undefined
+  }
   options: Omit<ComputeWorkerOptions, 'world' | 'compute'>
 }
 
@@ -76,6 +82,11 @@ export function readStandaloneSettings (env: Env = process.env): StandaloneSetti
     localDataDir: env.WORKFLOW_LOCAL_DATA_DIR?.trim() || './.compute-worker/world',
     localBaseUrl: env.WORKFLOW_LOCAL_BASE_URL?.trim() || undefined,
     compute,
+    inProcess: {
+      deliverySecret: env.COMPUTE_WORKER_DELIVERY_SECRET?.trim() || undefined,
+      maxLoadedDeployments: integer(env, 'COMPUTE_WORKER_MAX_LOADED_DEPLOYMENTS', 1, 1_000),
+      threadMemoryMb: integer(env, 'COMPUTE_WORKER_DEPLOYMENT_MEMORY_MB', 32, 1_048_576)
+    },
     options: {
       targetWorld: env.WORKFLOW_TARGET_WORLD?.trim() || DEFAULTS.targetWorld,
       expectedTargetWorld: env.COMPUTE_WORKER_EXPECTED_TARGET_WORLD?.trim() || undefined,

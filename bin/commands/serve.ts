@@ -2,17 +2,21 @@ import closeWithGrace from 'close-with-grace'
 import { buildComputeWorkerApp } from '../../server.js'
 import { loggerOptions } from '../../lib/logging.js'
 import { createWorldForTarget } from '../../lib/world/create-world.js'
+import { createInProcessCompute } from '../../lib/compute/index.js'
 import type { ComputeExecutor } from '../../lib/compute/types.js'
 import { readStandaloneSettings, type StandaloneSettings } from '../env.js'
 
 const GRACE_MS = 10_000
 
 /** The executor the standalone server runs with, from COMPUTE_WORKER_COMPUTE. */
-async function createCompute (settings: StandaloneSettings, warn: (message: string) => void): Promise<ComputeExecutor | undefined> {
+function createCompute (settings: StandaloneSettings): ComputeExecutor | undefined {
   if (settings.compute === 'none') return undefined
-  // Interim (issue 5 brings the in-process executor): run as `none` and say so.
-  warn('the in-process executor is not part of this build yet; running with COMPUTE_WORKER_COMPUTE=none')
-  return undefined
+  return createInProcessCompute({
+    artifactDir: settings.options.artifactDir,
+    deliverySecret: settings.inProcess.deliverySecret,
+    maxLoadedDeployments: settings.inProcess.maxLoadedDeployments,
+    threadMemoryMb: settings.inProcess.threadMemoryMb
+  })
 }
 
 /** `compute-worker` / `compute-worker serve`: the standalone server, configured from env. */
@@ -23,8 +27,7 @@ export async function serve (): Promise<void> {
     localDataDir: settings.localDataDir,
     localBaseUrl: settings.localBaseUrl
   })
-  const startupWarnings: string[] = []
-  const compute = await createCompute(settings, (message) => startupWarnings.push(message))
+  const compute = createCompute(settings)
   const started = Date.now()
   const app = buildComputeWorkerApp({
     ...settings.options,
@@ -32,8 +35,6 @@ export async function serve (): Promise<void> {
     compute,
     logger: loggerOptions(settings.logLevel)
   })
-
-  for (const message of startupWarnings) app.log.warn(message)
 
   closeWithGrace({ delay: GRACE_MS }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'shutting down after an error')
