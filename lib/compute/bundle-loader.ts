@@ -1,8 +1,7 @@
-import { createRequire, register } from 'node:module'
+import Module, { register } from 'node:module'
 import { readFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import vm from 'node:vm'
 
 /**
  * Loads a deployment's bundle inside its thread.
@@ -15,26 +14,38 @@ import vm from 'node:vm'
  */
 export async function loadBundle (file: string, esm: EsmResolution): Promise<Record<string, unknown>> {
   if (file.endsWith('.mjs')) return await esm.importModule(file)
+  const source = readFileSync(file, 'utf8').replace(/^\uFEFF/, '')
+  if (file.endsWith('.js') && startsAsModule(source)) return await esm.importModule(file)
   try {
-    return compileCommonJs(file)
+    return compileCommonJs(file, source)
   } catch (error) {
     if (file.endsWith('.js') && isModuleSyntaxError(error)) return await esm.importModule(file)
     throw error
   }
 }
 
-function compileCommonJs (file: string): Record<string, unknown> {
-  const source = readFileSync(file, 'utf8').replace(/^\uFEFF/, '')
-  // Compiled as a function, not through Module#_compile: since Node 20.19 that one loads a file
-  // with import/export as ESM itself (require(esm)), where the async resolve hook never runs.
-  const run = vm.compileFunction(source, ['exports', 'require', 'module', '__filename', '__dirname'], {
-    filename: file,
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER
-  })
-  const mod = { exports: {} as Record<string, unknown>, filename: file, id: file, loaded: false }
-  run.call(mod.exports, mod.exports, createRequire(file), mod, file, dirname(file))
+type CompilableModule = Module & {
+  _compile: (content: string, filename: string, format?: 'commonjs') => void
+  paths: string[]
+}
+
+function compileCommonJs (file: string, source: string): Record<string, unknown> {
+  // How Node's own CommonJS loader runs a file, which keeps `require` and dynamic `import()`
+  // relative to the bundle. The explicit format stops Node >= 20.19 from loading a file with
+  // import/export as ESM by itself (require(esm)), where the async resolve hook would not run.
+  const mod = new Module(file) as CompilableModule
+  mod.filename = file
+  mod.paths = (Module as unknown as { _nodeModulePaths: (dir: string) => string[] })._nodeModulePaths(dirname(file))
+  mod._compile(source, file, 'commonjs')
   mod.loaded = true
-  return mod.exports
+  return mod.exports as Record<string, unknown>
+}
+
+// An ESM file (wf's webhook.js) opens with its imports; a CommonJS bundle never does. Checked
+// first so that an ESM file is not compiled as CommonJS only to fail (and warn) on line 1.
+function startsAsModule (source: string): boolean {
+  const code = source.replace(/^(?:\s+|\/\/[^\n]*\n|\/\*[\s\S]*?\*\/)*/, '')
+  return /^(?:import\s*[\w{*'"]|export\s)/.test(code)
 }
 
 function isModuleSyntaxError (error: unknown): boolean {

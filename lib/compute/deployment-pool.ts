@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { World } from '@workflow/world'
 import { deploymentDir } from './artifacts.js'
 import { DeploymentThread, DeploymentUnavailableError, type DeploymentThreadOptions } from './deployment-thread.js'
@@ -67,11 +68,14 @@ export class DeploymentPool {
     }
   }
 
-  async close (): Promise<void> {
+  /** Takes no new work, lets deliveries in flight finish for up to `graceMs`, then ends every thread. */
+  async close (graceMs: number): Promise<void> {
     this.closed = true
     clearInterval(this.sweeper)
     const threads = [...this.threads.values()]
     this.threads.clear()
+    const deadline = Date.now() + graceMs
+    while (threads.some((thread) => thread.busy) && Date.now() < deadline) await sleep(20)
     await Promise.all(threads.map(async (thread) => await thread.terminate()))
   }
 

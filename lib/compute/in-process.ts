@@ -23,7 +23,9 @@ export const IN_PROCESS_DEFAULTS = {
   idleUnloadMs: 10 * 60_000,
   threadMemoryMb: 512,
   // world-local retries a failed delivery after 5 s: one reload attempt per retry wave.
-  loadRetryMs: 4_000
+  loadRetryMs: 4_000,
+  // On close, deliveries in flight may finish for this long (within close-with-grace's 10 s).
+  closeGraceMs: 5_000
 } as const
 
 type QueueRequestHandler = (request: Request) => Promise<Response>
@@ -128,7 +130,7 @@ export class InProcessCompute implements ComputeExecutor {
   async close (): Promise<void> {
     const running = this.running
     this.running = undefined
-    await running?.pool.close()
+    await running?.pool.close(IN_PROCESS_DEFAULTS.closeGraceMs)
   }
 }
 
