@@ -43,7 +43,7 @@ export async function startRun (world: World, deploymentId: string, workflow: st
 const TERMINAL = new Set(['completed', 'failed', 'cancelled'])
 
 /** Polls the run until it is completed, failed or cancelled (or `timeoutMs` passes). */
-export async function waitForRun (world: World, runId: string, timeoutMs = 60_000): Promise<WorkflowRun> {
+export async function waitForRun (world: Pick<World, 'runs'>, runId: string, timeoutMs = 60_000): Promise<WorkflowRun> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const run = await world.runs.get(runId)
@@ -54,7 +54,7 @@ export async function waitForRun (world: World, runId: string, timeoutMs = 60_00
 }
 
 /** The run's return value, decoded as the SDK decodes it. */
-export async function runOutput (world: World, runId: string, timeoutMs?: number): Promise<unknown> {
+export async function runOutput (world: Pick<World, 'runs'>, runId: string, timeoutMs?: number): Promise<unknown> {
   const run = await waitForRun(world, runId, timeoutMs)
   if (run.status !== 'completed') throw new Error(`run ${runId} ${run.status}: ${JSON.stringify(run.error)}`)
   return await hydrateWorkflowReturnValue(run.output, runId, undefined)

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
 import { ApiError } from '../../../../lib/errors.js'
 import { WORKFLOW_CORE_VERSION } from '../../../../lib/compute/health-check.js'
 import { ErrorResponse } from '../../../../lib/schemas/common.js'
@@ -78,7 +79,8 @@ const workflowRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         summary: 'A queue delivery for the executor (internal: loopback or delivery secret)',
         tags: ['internal'],
         params: DeliveryEndpointParams,
-        response: { 200: DeliveryResponse, 400: DeliveryFailure, 403: ErrorResponse, 500: DeliveryFailure, 503: DeliveryFailure }
+        // 400/500 come from the SDK's queue handler ({ error }) or from the worker (its error body).
+        response: { 200: DeliveryResponse, 400: Type.Union([ErrorResponse, DeliveryFailure]), 403: ErrorResponse, 500: Type.Union([ErrorResponse, DeliveryFailure]), 503: DeliveryFailure }
       }
     }, async (request, reply) => await sendWebResponse(reply, await handleDelivery(request.params.endpoint, toWebRequest(request))))
 
