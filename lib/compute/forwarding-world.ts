@@ -45,12 +45,16 @@ export function createForwardingWorld (options: ForwardingWorldOptions): World {
 // getEncryptionKeyForRun(runId, context) gets `{ ...startOptions }`, which may hold the World
 // itself; only the deployment id matters (world-proxy-protocol.md §4.2).
 async function settle (path: string, args: unknown[]): Promise<unknown[]> {
-  const settled = await Promise.all(args.map(async (arg) => await arg))
+  const settled = args.some(isThenable) ? await Promise.all(args) : args
   if (path === 'getEncryptionKeyForRun' && typeof settled[0] === 'string') {
     const context = settled[1] as { deploymentId?: unknown } | undefined
     return [settled[0], { deploymentId: context?.deploymentId }]
   }
   return settled
+}
+
+function isThenable (value: unknown): boolean {
+  return typeof (value as { then?: unknown } | null)?.then === 'function'
 }
 
 // The Request form of a queue handler, used only if something calls a bundle's POST export

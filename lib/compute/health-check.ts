@@ -10,6 +10,7 @@ export const WORKFLOW_CORE_VERSION: string = (JSON.parse(readFileSync(
 
 /** The correlation id of an SDK health-check message, or undefined for any other message. */
 export function healthCheckCorrelationId (message: unknown): string | undefined {
+  if ((message as { __healthCheck?: unknown } | null)?.__healthCheck !== true) return undefined
   const parsed = HealthCheckPayloadSchema.safeParse(message)
   return parsed.success ? parsed.data.correlationId : undefined
 }

@@ -123,8 +123,9 @@ export class InProcessCompute implements ComputeExecutor {
     return fromWireResponse(await thread.webhook(await toWireRequest(request)))
   }
 
+  /** `ready` is what readiness probes read; the rest says which deployments are loaded or failing. */
   health (): Record<string, unknown> {
-    return { kind: this.kind, ...(this.running?.pool.stats() ?? { loaded: [] }) }
+    return { kind: this.kind, ready: this.running !== undefined, ...(this.running?.pool.stats() ?? { loaded: [] }) }
   }
 
   async close (): Promise<void> {
