@@ -8,11 +8,16 @@ import auditPlugin from './plugins/audit.js'
 import authPlugin from './plugins/auth.js'
 import configPlugin from './plugins/config.js'
 import correlationPlugin from './plugins/correlation.js'
+import deploymentsPlugin from './plugins/deployments.js'
 import errorsPlugin from './plugins/errors.js'
 import httpsPlugin from './plugins/https.js'
+import idempotencyPlugin from './plugins/idempotency.js'
+import mutationAuditPlugin from './plugins/mutation-audit.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
+import runsPlugin from './plugins/runs.js'
 import storagePlugin from './plugins/storage.js'
 import worldPlugin from './plugins/world.js'
+import worldLanePlugin from './plugins/world-lane.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -59,6 +64,11 @@ export const computeWorkerPlugin: FastifyPluginAsync<ComputeWorkerPluginOptions>
   await fastify.register(authPlugin)
   await fastify.register(rateLimitPlugin, { rateLimitPerMinute: config.rateLimitPerMinute })
   await fastify.register(auditPlugin)
+  await fastify.register(worldLanePlugin)
+  await fastify.register(mutationAuditPlugin)
+  await fastify.register(idempotencyPlugin, { retentionHours: config.idempotencyRetentionHours })
+  await fastify.register(deploymentsPlugin)
+  await fastify.register(runsPlugin)
 
   // Only what the route files need goes to autoload: passing `opts` would carry `prefix` along.
   await fastify.register(autoload, {

@@ -13,3 +13,15 @@ export { SCOPES, type Scope } from './lib/scopes.js'
 export { createWorldForTarget } from './lib/world/create-world.js'
 export { StrictRemoteGuardError } from './lib/strict-guard.js'
 export { generateApiKey, hasValidChecksum } from './lib/api-key-format.js'
+export {
+  createApiKey,
+  listApiKeys,
+  revokeApiKey,
+  ApiKeyAdminError,
+  type CreateApiKeyInput,
+  type CreatedApiKey,
+  type RevokedApiKey,
+  type ControlPlaneLocation
+} from './lib/api-key-admin.js'
+export type { ApiKeyRecord } from './lib/store/api-keys.js'
+export { migratePostgresWorld, WorldSetupError, type PostgresWorldMigration } from './lib/world/postgres.js'

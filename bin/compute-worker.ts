@@ -4,7 +4,10 @@ import { SettingsError } from './env.js'
 type Command = (args: string[]) => Promise<void>
 
 const COMMANDS: Record<string, { summary: string, load: () => Promise<Command> }> = {
-  serve: { summary: 'start the worker (the default)', load: async () => (await import('./commands/serve.js')).serve }
+  serve: { summary: 'start the worker (the default)', load: async () => (await import('./commands/serve.js')).serve },
+  keys: { summary: 'create, list and revoke API keys', load: async () => (await import('./commands/keys.js')).keys },
+  migrate: { summary: 'set up the control-plane and World schemas, then exit', load: async () => (await import('./commands/migrate.js')).migrate },
+  deploy: { summary: 'upload a Workflow SDK build folder (--activate to make it active)', load: async () => (await import('./commands/deploy.js')).deploy }
 }
 
 function usage (): string {
@@ -28,7 +31,7 @@ async function main (argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: Error) => {
-  const expected = error instanceof SettingsError || ['OptionsError', 'StrictRemoteGuardError', 'UsageError'].includes(error.name)
+  const expected = error instanceof SettingsError || ['OptionsError', 'StrictRemoteGuardError', 'UsageError', 'ApiKeyAdminError', 'WorldSetupError', 'DatabaseVersionError', 'CommandError'].includes(error.name)
   process.stderr.write(`compute-worker: ${expected ? error.message : error.stack ?? error.message}\n`)
   process.exit(1)
 })

@@ -1,4 +1,5 @@
 import { DEFAULTS, type ComputeWorkerOptions } from '../lib/options.js'
+import { POSTGRES_WORLD, type PostgresWorldSettings } from '../lib/world/postgres.js'
 
 /** Everything the standalone server reads from its environment (contract section 2). */
 export interface StandaloneSettings {
@@ -9,6 +10,8 @@ export interface StandaloneSettings {
   targetWorld: string
   localDataDir: string
   localBaseUrl: string | undefined
+  /** Set when the target is world-postgres. */
+  postgres: PostgresWorldSettings | undefined
   compute: 'in-process' | 'none'
   /** Settings of the in-process executor. */
   inProcess: {
@@ -68,7 +71,27 @@ function trustProxy (env: Env): ComputeWorkerOptions['trustProxy'] {
   return flag ?? raw.split(',').map((part) => part.trim()).filter(Boolean)
 }
 
+function postgres (env: Env, targetWorld: string): PostgresWorldSettings | undefined {
+  if (targetWorld !== POSTGRES_WORLD) return undefined
+  const connectionString = env.WORKFLOW_POSTGRES_URL?.trim()
+  if (connectionString === undefined || connectionString === '') {
+    throw new SettingsError('WORKFLOW_POSTGRES_URL', `is required with WORKFLOW_TARGET_WORLD=${POSTGRES_WORLD} (postgres://user:password@host:5432/database)`)
+  }
+  return {
+    connectionString,
+    jobPrefix: env.WORKFLOW_POSTGRES_JOB_PREFIX?.trim() || undefined,
+    queueConcurrency: integer(env, 'WORKFLOW_POSTGRES_WORKER_CONCURRENCY', 1, 10_000),
+    maxPoolSize: integer(env, 'WORKFLOW_POSTGRES_MAX_POOL_SIZE', 1, 10_000)
+  }
+}
+
+/** `COMPUTE_WORKER_SQLITE_PATH`: the control-plane file, shared by the server and the admin commands. */
+export function readSqlitePath (env: Env = process.env): string {
+  return env.COMPUTE_WORKER_SQLITE_PATH?.trim() || DEFAULTS.sqlitePath
+}
+
 export function readStandaloneSettings (env: Env = process.env): StandaloneSettings {
+  const targetWorld = env.WORKFLOW_TARGET_WORLD?.trim() || DEFAULTS.targetWorld
   const compute = env.COMPUTE_WORKER_COMPUTE?.trim() || 'in-process'
   if (compute !== 'in-process' && compute !== 'none') {
     throw new SettingsError('COMPUTE_WORKER_COMPUTE', `must be "in-process" or "none", got "${compute}"`)
@@ -78,9 +101,10 @@ export function readStandaloneSettings (env: Env = process.env): StandaloneSetti
     host: env.HOST?.trim() || '127.0.0.1',
     logLevel: env.LOG_LEVEL?.trim() || 'info',
     nodeEnv: env.NODE_ENV,
-    targetWorld: env.WORKFLOW_TARGET_WORLD?.trim() || DEFAULTS.targetWorld,
+    targetWorld,
     localDataDir: env.WORKFLOW_LOCAL_DATA_DIR?.trim() || './.compute-worker/world',
     localBaseUrl: env.WORKFLOW_LOCAL_BASE_URL?.trim() || undefined,
+    postgres: postgres(env, targetWorld),
     compute,
     inProcess: {
       deliverySecret: env.COMPUTE_WORKER_DELIVERY_SECRET?.trim() || undefined,
@@ -88,13 +112,13 @@ export function readStandaloneSettings (env: Env = process.env): StandaloneSetti
       threadMemoryMb: integer(env, 'COMPUTE_WORKER_DEPLOYMENT_MEMORY_MB', 32, 1_048_576)
     },
     options: {
-      targetWorld: env.WORKFLOW_TARGET_WORLD?.trim() || DEFAULTS.targetWorld,
+      targetWorld,
       expectedTargetWorld: env.COMPUTE_WORKER_EXPECTED_TARGET_WORLD?.trim() || undefined,
       seedApiKeys: json(env, 'COMPUTE_WORKER_API_KEYS') as ComputeWorkerOptions['seedApiKeys'],
       requireHttps: boolean(env, 'COMPUTE_WORKER_REQUIRE_HTTPS'),
       trustProxy: trustProxy(env),
       rateLimitPerMinute: integer(env, 'COMPUTE_WORKER_RATE_LIMIT_PER_MINUTE', 1, 10_000_000),
-      sqlitePath: env.COMPUTE_WORKER_SQLITE_PATH?.trim() || DEFAULTS.sqlitePath,
+      sqlitePath: readSqlitePath(env),
       artifactDir: env.COMPUTE_WORKER_ARTIFACT_DIR?.trim() || DEFAULTS.artifactDir,
       maxDeploymentBytes: integer(env, 'COMPUTE_WORKER_MAX_DEPLOYMENT_BYTES', 1, Number.MAX_SAFE_INTEGER),
       idempotencyRetentionHours: integer(env, 'COMPUTE_WORKER_IDEMPOTENCY_RETENTION_HOURS', 1, 24 * 365),

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { crc32 } from 'node:zlib'
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
-const PREFIX = 'cw_'
+export const API_KEY_PREFIX = 'cw_'
 const BODY_LENGTH = 43 // 32 random bytes in base62
 const CHECKSUM_LENGTH = 6 // a crc32 in base62
 
@@ -29,14 +29,14 @@ function checksumOf (body: string): string {
  */
 export function generateApiKey (): string {
   const body = toBase62(randomBytes(32), BODY_LENGTH)
-  return PREFIX + body + checksumOf(body)
+  return API_KEY_PREFIX + body + checksumOf(body)
 }
 
 /** True for a well-formed `cw_` key whose checksum matches. */
 export function hasValidChecksum (key: string): boolean {
-  if (!key.startsWith(PREFIX) || key.length !== PREFIX.length + BODY_LENGTH + CHECKSUM_LENGTH) return false
-  const body = key.slice(PREFIX.length, PREFIX.length + BODY_LENGTH)
-  return /^[0-9A-Za-z]+$/.test(body) && checksumOf(body) === key.slice(PREFIX.length + BODY_LENGTH)
+  if (!key.startsWith(API_KEY_PREFIX) || key.length !== API_KEY_PREFIX.length + BODY_LENGTH + CHECKSUM_LENGTH) return false
+  const body = key.slice(API_KEY_PREFIX.length, API_KEY_PREFIX.length + BODY_LENGTH)
+  return /^[0-9A-Za-z]+$/.test(body) && checksumOf(body) === key.slice(API_KEY_PREFIX.length + BODY_LENGTH)
 }
 
 /** Keys are stored and looked up only by this hash. */

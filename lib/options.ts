@@ -1,6 +1,7 @@
 import type { World } from '@workflow/world'
 import type { FastifyServerOptions } from 'fastify'
 import type { ComputeExecutor } from './compute/types.js'
+import { API_KEY_PREFIX, hasValidChecksum } from './api-key-format.js'
 import { isScope, type Scope } from './scopes.js'
 
 export interface SeedApiKey {
@@ -94,6 +95,10 @@ function validateSeedApiKeys (keys: unknown): SeedApiKey[] {
     const { key, scopes, name, rateLimitPerMinute } = entry as Record<string, unknown>
     if (typeof key !== 'string' || key.length < 16) {
       throw new OptionsError(`${at}.key`, 'must be a string of at least 16 characters')
+    }
+    if (key.startsWith(API_KEY_PREFIX) && !hasValidChecksum(key)) {
+      // The worker refuses such a key before any lookup: seeding it would make a key that never works.
+      throw new OptionsError(`${at}.key`, `starts with ${API_KEY_PREFIX} but is not a well-formed key (bad checksum or length): a copy error?`)
     }
     if (!Array.isArray(scopes) || !scopes.every(isScope)) {
       throw new OptionsError(`${at}.scopes`, `must be an array of known scopes, got ${JSON.stringify(scopes)}`)

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { API_KEY_PREFIX, hasValidChecksum } from '../lib/api-key-format.js'
 import { ApiError } from '../lib/errors.js'
 import type { Scope } from '../lib/scopes.js'
 import type { ApiKeyIdentity } from '../lib/store/api-keys.js'
@@ -29,7 +30,10 @@ export default fp(async function authPlugin (fastify) {
   // Identify first (onRequest), so the rate limiter can key by the caller's API key ...
   fastify.addHook('onRequest', async (request) => {
     const token = bearerToken(request.headers.authorization)
-    if (token !== undefined) request.callerKey = fastify.apiKeys.authenticate(token) ?? null
+    if (token === undefined) return
+    // A `cw_` key with a wrong checksum is a typo or a forgery: refused without a database lookup.
+    if (token.startsWith(API_KEY_PREFIX) && !hasValidChecksum(token)) return
+    request.callerKey = fastify.apiKeys.authenticate(token) ?? null
   })
 
   // ... and refuse after it (preParsing, before any body is read), so refusals are rate limited too.

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
@@ -83,4 +83,11 @@ export async function build (
   extend?.(app)
   await app.ready()
   return { app, dir, options }
+}
+
+/** Breaks the test World's run storage for real: world-local's runs directory becomes a plain file. */
+export async function breakLocalWorldRuns (dir: string): Promise<void> {
+  const runsDir = join(dir, 'world', 'runs')
+  await rm(runsDir, { recursive: true, force: true })
+  await writeFile(runsDir, 'not a directory')
 }

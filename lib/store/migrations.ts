@@ -77,5 +77,11 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX audit_log_correlation_id ON audit_log (json_extract(metadata_json, '$.correlationId'));
   CREATE INDEX audit_log_at ON audit_log (at);
+  `,
+  /* 2: a one-row table the readiness probe writes, to prove the database takes writes */ `
+  CREATE TABLE health_probe (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    checked_at INTEGER NOT NULL
+  );
   `
 ]

@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module'
-import { join } from 'node:path'
 import type { World } from '@workflow/world'
 import { createLocalWorld } from '@workflow/world-local'
+import { requireWorldModule } from './module.js'
+import { POSTGRES_WORLD, createPostgresWorld, postgresSettingsFromEnv, type PostgresWorldSettings } from './postgres.js'
 
 export interface WorldTargetSettings {
   /** `local`, `@workflow/world-postgres`, or any module exporting `createWorld`/a default factory. */
@@ -10,6 +10,10 @@ export interface WorldTargetSettings {
   localDataDir?: string
   /** world-local's delivery base URL (where an external runtime listens), when compute is elsewhere. */
   localBaseUrl?: string
+  /** world-postgres's settings; read from `WORKFLOW_POSTGRES_*` when omitted. */
+  postgres?: PostgresWorldSettings
+  /** Errors of idle World database connections, which the World replaces on its own. */
+  onConnectionError?: (error: Error) => void
 }
 
 /**
@@ -21,6 +25,9 @@ export function createWorldForTarget (settings: WorldTargetSettings): World {
   if (settings.target === 'local') {
     return createLocalWorld({ dataDir: settings.localDataDir, baseUrl: settings.localBaseUrl })
   }
+  if (settings.target === POSTGRES_WORLD) {
+    return createPostgresWorld(settings.postgres ?? postgresSettingsFromEnv(process.env), settings.onConnectionError)
+  }
   const mod = requireWorldModule(settings.target) as Record<string, unknown> | ((...args: unknown[]) => World)
   const factory = typeof mod === 'function'
     ? mod
@@ -31,14 +38,4 @@ export function createWorldForTarget (settings: WorldTargetSettings): World {
     throw new Error(`World module ${settings.target} exports neither createWorld nor a default factory`)
   }
   return (factory as () => World)()
-}
-
-function requireWorldModule (name: string): unknown {
-  const fromCwd = createRequire(join(process.cwd(), 'index.js'))
-  try {
-    return fromCwd(name)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error
-  }
-  return createRequire(import.meta.url)(name)
 }

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict'
-import { rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { test } from 'node:test'
-import { build } from '../../helper.js'
+import { breakLocalWorldRuns, build } from '../../helper.js'
 import { VERSION } from '../../../lib/version.js'
 
 test('GET /v1/health answers 200 without a key, with World and database status', async (t) => {
@@ -33,10 +31,7 @@ test('GET /v1/health answers 503 not_ready when the database is gone', async (t)
 
 test('GET /v1/health answers 503 not_ready when the World cannot read its store', async (t) => {
   const { app, dir } = await build(t)
-  // Break world-local's run storage for real: its runs directory becomes a plain file.
-  const runsDir = join(dir, 'world', 'runs')
-  await rm(runsDir, { recursive: true, force: true })
-  await writeFile(runsDir, 'not a directory')
+  await breakLocalWorldRuns(dir)
   const res = await app.inject({ method: 'GET', url: '/v1/health' })
   assert.equal(res.statusCode, 503)
   const body = res.json()

@@ -22,16 +22,19 @@ function sameSecret (given: string, expected: string): boolean {
 }
 
 /**
- * Queue deliveries run deployment code, so only the World's own delivery (a loopback request
- * straight to this server) or a caller holding the delivery secret may make one. Injected
- * requests (the fetch front) and requests relayed by a proxy are not taken as loopback.
+ * Queue deliveries run deployment code, so only the World's own delivery (a request from this
+ * machine straight to this server: loopback, or the host's own address when HOST is one) or a
+ * caller holding the delivery secret may make one. Injected requests (the fetch front) and
+ * requests relayed by a proxy are not taken as local.
  */
 function mayDeliver (request: FastifyRequest, secret: string | undefined): boolean {
   const given = request.headers[DELIVERY_SECRET_HEADER]
   if (secret !== undefined && typeof given === 'string') return sameSecret(given, secret)
   if ((request.raw as { _lightMyRequest?: unknown })._lightMyRequest !== undefined) return false
   if (request.headers['x-forwarded-for'] !== undefined || request.headers.forwarded !== undefined) return false
-  return LOOPBACK.test(request.raw.socket?.remoteAddress ?? '')
+  const socket = request.raw.socket
+  const remote = socket?.remoteAddress ?? ''
+  return LOOPBACK.test(remote) || (remote !== '' && remote === socket?.localAddress)
 }
 
 function toWebRequest (request: FastifyRequest): Request {

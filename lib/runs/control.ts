@@ -1,0 +1,151 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { EntityConflictError, RunExpiredError, WorkflowRunNotFoundError } from '@workflow/errors'
+import { getWorkflowQueueName } from '@workflow/core/runtime/helpers'
+import { dehydrateStepReturnValue, SerializationFormat } from '@workflow/core/serialization'
+import {
+  isLegacySpecVersion,
+  isTerminalWorkflowRunStatus,
+  SPEC_VERSION_CURRENT,
+  SPEC_VERSION_LEGACY,
+  type Hook,
+  type World,
+  type WorkflowRun,
+  type WorkflowRunWithoutData
+} from '@workflow/world'
+import { ApiError } from '../errors.js'
+import { getRunCapabilities } from '../sdk/core-internals.js'
+import { runEncryptionKey } from './view.js'
+import { getRun, isHookNotFound } from './world-errors.js'
+
+function alreadyFinished (runId: string, status: string): ApiError {
+  return new ApiError(409, 'run_already_finished', `Run ${runId} is already ${status}`, { details: { runId, status } })
+}
+
+/**
+ * Cancels a run as the SDK's `cancelRun` does ([C] runtime/runs.js): read the run, then record
+ * `run_cancelled` at its spec version. Nothing is queued; the World cancels the run and disposes
+ * its hooks and waits, and in-flight invocations stop on their next event.
+ */
+export async function cancelRun (world: World, runId: string): Promise<WorkflowRun | WorkflowRunWithoutData> {
+  const run = await getRun(world, runId, 'none')
+  if (isTerminalWorkflowRunStatus(run.status)) throw alreadyFinished(runId, run.status)
+  const specVersion = run.specVersion ?? SPEC_VERSION_LEGACY
+  try {
+    const result = await world.events.create(runId, { eventType: 'run_cancelled', specVersion }, { v1Compat: isLegacySpecVersion(specVersion) })
+    return result.run ?? await getRun(world, runId, 'none')
+  } catch (error) {
+    // The run finished between the read and the event.
+    if (EntityConflictError.is(error) || RunExpiredError.is(error)) {
+      const now = await getRun(world, runId, 'none')
+      throw alreadyFinished(runId, now.status)
+    }
+    throw error
+  }
+}
+
+export interface ResumeOptions {
+  /** Told when the wake-up could not be queued even after the background retries. */
+  onEnqueueFailure?: (error: unknown, runId: string) => void
+  /** Delays between enqueue attempts made while the request waits. */
+  retryDelaysMs?: readonly number[]
+}
+
+const INLINE_RETRY_DELAYS_MS = [100, 500, 2000]
+const BACKGROUND_RETRY_DELAY_MS = 30_000
+const BACKGROUND_RETRIES = 20
+
+/**
+ * Delivers `payload` to the hook waiting on `token`, as the SDK's `resumeHook` does
+ * ([C] runtime/resume-hook.js) but on an explicit World: hook by token, payload serialized by
+ * `dehydrateStepReturnValue` in a format the run's core version reads, `hook_received`, then
+ * the workflow re-queued on the run's deployment.
+ *
+ * `hook_received` is not idempotent (a second one delivers the payload twice), so once it is
+ * recorded this never fails the request over the wake-up: the enqueue is retried here, then in
+ * the background, with an idempotency key derived from the event.
+ */
+export async function resumeHook (world: World, token: string, payload: unknown, options: ResumeOptions = {}): Promise<{ runId: string, hookId: string }> {
+  const hook = await hookByToken(world, token)
+  let run: WorkflowRun
+  try {
+    run = await world.runs.get(hook.runId)
+  } catch (error) {
+    if (WorkflowRunNotFoundError.is(error)) throw hookNotFound()
+    throw error
+  }
+  const coreVersion = run.executionContext?.workflowCoreVersion
+  const capabilities = getRunCapabilities(typeof coreVersion === 'string' ? coreVersion : undefined)
+  const key = capabilities.supportedFormats.has(SerializationFormat.ENCRYPTED) ? await runEncryptionKey(world, run) : undefined
+  const v1Compat = isLegacySpecVersion(hook.specVersion)
+  const serialized = await dehydrateStepReturnValue(payload, hook.runId, key, [], globalThis, v1Compat, capabilities.framedByteStreams)
+
+  let eventId: string | undefined
+  try {
+    const result = await world.events.create(hook.runId, {
+      eventType: 'hook_received',
+      specVersion: SPEC_VERSION_CURRENT,
+      correlationId: hook.hookId,
+      eventData: { ...(v1Compat ? {} : { token: hook.token }), payload: serialized }
+    }, { v1Compat })
+    eventId = result.event?.eventId
+  } catch (error) {
+    if (isHookNotFound(error)) throw hookNotFound()
+    if (EntityConflictError.is(error) || RunExpiredError.is(error)) throw alreadyFinished(hook.runId, 'finished')
+    throw error
+  }
+
+  const enqueue = async (): Promise<void> => {
+    await world.queue(getWorkflowQueueName(run.workflowName), {
+      runId: hook.runId,
+      traceCarrier: run.executionContext?.traceCarrier ?? undefined
+    }, {
+      deploymentId: run.deploymentId,
+      specVersion: run.specVersion ?? SPEC_VERSION_LEGACY,
+      ...(eventId !== undefined ? { idempotencyKey: `resume:${eventId}` } : {})
+    })
+  }
+  await enqueueWithRetries(enqueue, hook.runId, options)
+  return { runId: hook.runId, hookId: hook.hookId }
+}
+
+async function hookByToken (world: World, token: string): Promise<Hook> {
+  try {
+    return await world.hooks.getByToken(token)
+  } catch (error) {
+    if (isHookNotFound(error)) throw hookNotFound()
+    throw error
+  }
+}
+
+function hookNotFound (): ApiError {
+  return new ApiError(404, 'hook_not_found', 'No hook is waiting on this token')
+}
+
+async function enqueueWithRetries (enqueue: () => Promise<void>, runId: string, options: ResumeOptions): Promise<void> {
+  const delays = options.retryDelaysMs ?? INLINE_RETRY_DELAYS_MS
+  let lastError: unknown
+  for (let attempt = 0; attempt <= delays.length; attempt++) {
+    if (attempt > 0) await sleep(delays[attempt - 1])
+    try {
+      await enqueue()
+      return
+    } catch (error) {
+      lastError = error
+    }
+  }
+  void retryInBackground(enqueue, runId, options, lastError)
+}
+
+async function retryInBackground (enqueue: () => Promise<void>, runId: string, options: ResumeOptions, firstError: unknown): Promise<void> {
+  let lastError = firstError
+  for (let attempt = 0; attempt < BACKGROUND_RETRIES; attempt++) {
+    await sleep(BACKGROUND_RETRY_DELAY_MS, undefined, { ref: false })
+    try {
+      await enqueue()
+      return
+    } catch (error) {
+      lastError = error
+    }
+  }
+  options.onEnqueueFailure?.(lastError, runId)
+}

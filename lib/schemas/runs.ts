@@ -1,0 +1,77 @@
+import { Type, type Static } from 'typebox'
+import { PageOf, pageQuery } from './page.js'
+
+export const RunStatus = Type.Union(['pending', 'running', 'completed', 'failed', 'cancelled'].map((status) => Type.Literal(status)),
+  { description: "The World's run status" })
+
+export const TriggerBody = Type.Object({
+  workflowName: Type.String({ minLength: 1, maxLength: 1024, description: 'Workflow id of the manifest, or its export name when unique', examples: ['processOrder'] }),
+  input: Type.Array(Type.Unknown(), { default: [], maxItems: 1000, description: 'The workflow arguments' }),
+  deploymentId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Default: the active deployment' }))
+}, { additionalProperties: false })
+export type TriggerBody = Static<typeof TriggerBody>
+
+export const TriggerHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ description: 'Required: 1 to 255 printable characters; a retry with the same key and payload replays the first answer' }))
+})
+
+export const RunSummary = Type.Object({
+  runId: Type.String({ examples: ['wrun_01JD8Q7W3X9V2C4N6B8M0K2H4F'] }),
+  status: Type.String(),
+  workflowName: Type.String({ description: 'The full workflow id' }),
+  deploymentId: Type.String(),
+  createdAt: Type.String({ format: 'date-time' })
+}, { title: 'RunSummary' })
+
+const RunError = Type.Object({ message: Type.String(), code: Type.Optional(Type.String()) })
+
+export const Run = Type.Object({
+  runId: Type.String(),
+  status: Type.String(),
+  workflowName: Type.String(),
+  deploymentId: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+  startedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  completedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  output: Type.Optional(Type.Unknown({ description: 'The return value, decoded to JSON (completed runs)' })),
+  error: Type.Optional(RunError)
+}, { title: 'Run' })
+
+export const RunParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$' }) })
+
+export const RunQuery = Type.Object({
+  resolveData: Type.Union([Type.Literal('all'), Type.Literal('none')], { default: 'all', description: '`none` skips decoding the output' })
+})
+
+export const ResumeBody = Type.Object({
+  token: Type.String({ minLength: 1, maxLength: 4096, description: "The hook's token" }),
+  payload: Type.Optional(Type.Unknown({ description: 'Delivered to the hook, as resumeHook(token, payload) does' }))
+}, { additionalProperties: false })
+
+export const ResumeResponse = Type.Object({ runId: Type.String(), hookId: Type.String() })
+
+export const ListRunsQuery = Type.Object({
+  status: Type.Optional(RunStatus),
+  workflowName: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'Full workflow id or export name' })),
+  deploymentId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  ...pageQuery(100, 20)
+})
+
+export const RunList = PageOf(Run)
+
+export const RunEvent = Type.Object({
+  eventId: Type.String(),
+  eventType: Type.String(),
+  correlationId: Type.Optional(Type.String()),
+  createdAt: Type.String({ format: 'date-time' }),
+  data: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Non-sensitive event facts (step name, attempt, resumeAt, error message…)' }))
+})
+
+export const EventsQuery = Type.Object(pageQuery(1000, 100))
+
+export const EventList = PageOf(RunEvent)
+
+export const StreamQuery = Type.Object({
+  startIndex: Type.Optional(Type.Integer({ description: 'First chunk index (negative: from the end); default 0, or Last-Event-ID + 1' }))
+})

@@ -1,0 +1,159 @@
+import { Type, type Static } from 'typebox'
+import { ErrorResponse } from './common.js'
+
+/**
+ * Envelopes of the internal lane. Bodies travel as tagged JSON (bytes as
+ * `{ "__type": "Uint8Array", "data": "<base64>" }`, dates as ISO strings) or as CBOR; the World's
+ * own payloads inside them (event data, queue messages, entities) are checked by the World's zod
+ * schemas, so they are declared loosely here.
+ */
+const Bytes = Type.Unknown({ description: 'Binary: tagged `{ __type: "Uint8Array", data: base64 }` in JSON, a byte string in CBOR' })
+const Id = Type.String({ minLength: 1, maxLength: 512 })
+
+export const ResolveData = Type.Union([Type.Literal('all'), Type.Literal('none')], { description: 'default all' })
+
+export const Pagination = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, description: 'clamped to 1000' })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'opaque; passed to the World verbatim' })),
+  sortOrder: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')]))
+}, { additionalProperties: false })
+
+export const ResolveDataQuery = Type.Object({ resolveData: Type.Optional(ResolveData) })
+
+const Entity = (title: string, description: string) =>
+  Type.Object({}, { additionalProperties: true, title, description })
+
+export const WorkflowRunEntity = Entity('WorkflowRun', 'A @workflow/world WorkflowRun (input/output as bytes)')
+export const StepEntity = Entity('Step', 'A @workflow/world Step')
+export const HookEntity = Entity('Hook', 'A @workflow/world Hook (its token is a bearer secret)')
+export const EventEntity = Entity('Event', 'A @workflow/world Event')
+
+export const Paginated = Type.Object({
+  data: Type.Array(Type.Unknown()),
+  cursor: Type.Union([Type.String(), Type.Null()]),
+  hasMore: Type.Boolean()
+}, { additionalProperties: true, title: 'PaginatedResponse' })
+
+export const EventResultResponse = Type.Object({
+  event: Type.Optional(EventEntity),
+  run: Type.Optional(WorkflowRunEntity),
+  step: Type.Optional(StepEntity),
+  hook: Type.Optional(HookEntity),
+  wait: Type.Optional(Type.Unknown()),
+  events: Type.Optional(Type.Array(EventEntity)),
+  cursor: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  hasMore: Type.Optional(Type.Boolean()),
+  maxEvents: Type.Optional(Type.Number())
+}, { additionalProperties: true, title: 'EventResult' })
+
+export const CreateEventBody = Type.Object({
+  runId: Type.Union([Id, Type.Null()], { description: 'null only for run_created (the World makes the id)' }),
+  data: Type.Object({ eventType: Type.String() }, { additionalProperties: true, description: 'A CreateEventRequest of @workflow/world' }),
+  params: Type.Optional(Type.Object({
+    v1Compat: Type.Optional(Type.Boolean()),
+    resolveData: Type.Optional(ResolveData),
+    requestId: Type.Optional(Type.String({ maxLength: 512 })),
+    stateUpdatedAt: Type.Optional(Type.Number({ description: 'epoch ms' })),
+    occurredAt: Type.Optional(Type.Unknown({ description: 'a date (ISO string in JSON)' }))
+  }, { additionalProperties: false }))
+})
+export type CreateEventBody = Static<typeof CreateEventBody>
+
+/** events.list and steps.list: one run's entities, a page at a time. */
+export const RunScopedListBody = Type.Object({
+  runId: Id,
+  pagination: Type.Optional(Pagination),
+  resolveData: Type.Optional(ResolveData)
+}, { additionalProperties: false })
+
+export const ListEventsByCorrelationBody = Type.Object({
+  correlationId: Id,
+  runId: Type.Optional(Id),
+  pagination: Type.Optional(Pagination),
+  resolveData: Type.Optional(ResolveData)
+}, { additionalProperties: false })
+
+export const WorkflowRunStatus = Type.Union(['pending', 'running', 'completed', 'failed', 'cancelled'].map((status) => Type.Literal(status)))
+
+export const ListRunsBody = Type.Object({
+  workflowName: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+  status: Type.Optional(WorkflowRunStatus),
+  pagination: Type.Optional(Pagination),
+  resolveData: Type.Optional(ResolveData)
+}, { additionalProperties: false })
+
+export const ListHooksBody = Type.Object({
+  runId: Type.Optional(Id),
+  pagination: Type.Optional(Pagination),
+  resolveData: Type.Optional(ResolveData)
+}, { additionalProperties: false })
+
+export const QueuePublishBody = Type.Object({
+  queueName: Type.String({ minLength: 1, maxLength: 1024, description: 'matches ValidQueueName: __[ns_]wkf_{workflow|step}_…' }),
+  message: Type.Object({}, { additionalProperties: true, description: 'A QueuePayload of @workflow/world' }),
+  opts: Type.Optional(Type.Object({
+    deploymentId: Type.Optional(Type.String({ maxLength: 512 })),
+    idempotencyKey: Type.Optional(Type.String({ maxLength: 512 })),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+    delaySeconds: Type.Optional(Type.Number({ minimum: 0 })),
+    specVersion: Type.Optional(Type.Integer({ minimum: 1 }))
+  }, { additionalProperties: false }))
+})
+
+export const QueuePublishResponse = Type.Object({ messageId: Type.Union([Type.String(), Type.Null()]) })
+export const DeploymentIdResponse = Type.Object({ deploymentId: Type.String() })
+
+export const WorldInfoResponse = Type.Object({
+  specVersion: Type.Integer(),
+  deploymentId: Type.String(),
+  encryption: Type.Boolean({ description: 'whether the World derives per-run encryption keys' }),
+  resolveLatestDeployment: Type.Boolean()
+})
+
+export const EncryptionKeyBody = Type.Object({
+  runId: Id,
+  context: Type.Optional(Type.Object({ deploymentId: Type.Optional(Type.String({ maxLength: 512 })) }, { additionalProperties: false }))
+}, { additionalProperties: false })
+export const EncryptionKeyResponse = Type.Object({ key: Type.Union([Bytes, Type.Null()], { description: '32 raw bytes; null when the World does not encrypt' }) })
+
+export const StreamTarget = Type.Object({ name: Id, runId: Id })
+
+export const StreamWriteQuery = Type.Object({ name: Type.Optional(Id), runId: Type.Optional(Id) })
+export const StreamWriteBody = Type.Unknown({
+  description: 'application/octet-stream: the chunk (or, with x-stream-multi: true, u32be length ‖ bytes per chunk), name and runId in the query; ' +
+    'JSON/CBOR: { name, runId, chunk } or { name, runId, chunks: [] }, each chunk bytes or a string'
+})
+
+export const StreamReadQuery = Type.Object({
+  name: Id,
+  startIndex: Type.Optional(Type.Integer({ description: 'negative: that many chunks before the current end' })),
+  runId: Type.Optional(Id)
+})
+
+export const StreamChunksQuery = Type.Object({
+  name: Id,
+  runId: Id,
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 }))
+})
+
+export const StreamChunksResponse = Type.Object({
+  data: Type.Array(Type.Object({ index: Type.Integer(), data: Bytes })),
+  cursor: Type.Union([Type.String(), Type.Null()]),
+  hasMore: Type.Boolean(),
+  done: Type.Boolean()
+})
+
+export const StreamInfoResponse = Type.Object({ tailIndex: Type.Integer({ description: '-1 when empty' }), done: Type.Boolean() })
+export const StreamListResponse = Type.Object({ streams: Type.Array(Type.String()) })
+
+/** Errors a World call can answer with, besides those of every authenticated route. */
+export const WORLD_ERRORS = {
+  400: ErrorResponse,
+  404: ErrorResponse,
+  409: ErrorResponse,
+  410: ErrorResponse,
+  412: ErrorResponse,
+  422: ErrorResponse,
+  425: ErrorResponse
+} as const

@@ -1,0 +1,303 @@
+import {
+  SPEC_VERSION_CURRENT,
+  SPEC_VERSION_SUPPORTS_EVENT_SOURCING,
+  type Event,
+  type EventResult,
+  type GetChunksOptions,
+  type Hook,
+  type ListEventsByCorrelationIdParams,
+  type ListEventsParams,
+  type ListHooksParams,
+  type ListWorkflowRunsParams,
+  type ListWorkflowRunStepsParams,
+  type MessageId,
+  type QueueOptions,
+  type ResolveData,
+  type Step,
+  type StreamChunksResponse,
+  type StreamInfoResponse,
+  type World,
+  type WorkflowRun
+} from '@workflow/world'
+import { RunNotSupportedError, WorkflowRunNotFoundError } from '@workflow/errors'
+import { ApiError } from '../errors.js'
+import { BoundedSet } from './bounded-set.js'
+import { isWellFormedListCursor, isWellFormedStreamCursor } from './cursors.js'
+import { worldErrorToApiError } from './errors.js'
+import { framesFromWorldStream, type LiveRead } from './live-read.js'
+import { MAX_PAGE_SIZE } from './limits.js'
+import { parseCreateEventParams, parseCreateEventRequest, parseQueueRequest, type CreateEventParamsInput } from './schemas.js'
+
+/** The stream names the SDK's health check writes, under a made-up run id (@workflow/core runtime/helpers.js). */
+const HEALTH_CHECK_STREAM_PREFIX = '__health_check__'
+const CORRELATION_HEADER = 'x-workflow-correlation-id'
+
+export interface WorldLaneOptions {
+  /** How long a live read may stay silent before a PING frame; default 15 s. */
+  pingIntervalMs?: number
+  /** Run ids remembered as existing, to skip the orphan-event read; default 10 000. */
+  knownRunsCapacity?: number
+}
+
+export interface WorldInfo {
+  specVersion: number
+  deploymentId: string
+  encryption: boolean
+  resolveLatestDeployment: boolean
+}
+
+type Pagination = ListEventsParams['pagination']
+
+function validationError (message: string, details: Record<string, unknown> = {}): ApiError {
+  return new ApiError(400, 'validation_error', message, { details: { name: 'WorkflowWorldError', ...details } })
+}
+
+/** Refuses a malformed cursor (see cursors.ts) and clamps the page size. */
+function checkedListParams<T extends { pagination?: Pagination }> (params: T): T {
+  const pagination = params.pagination
+  if (pagination === undefined) return params
+  if (pagination.cursor !== undefined && !isWellFormedListCursor(pagination.cursor)) {
+    throw validationError('The pagination cursor is not one this World issued', { field: 'pagination.cursor' })
+  }
+  if (pagination.limit === undefined || pagination.limit <= MAX_PAGE_SIZE) return params
+  return { ...params, pagination: { ...pagination, limit: MAX_PAGE_SIZE } }
+}
+
+/**
+ * The World as the internal lane serves it: every call of the `World` interface plus the rules
+ * a network boundary needs (world-proxy.md "Traps"): World errors mapped to named statuses,
+ * orphan events refused, malformed cursors refused, zero-length chunks dropped, writes after a
+ * close refused, negative read offsets resolved once, live readers tracked and released.
+ */
+export class WorldLane {
+  readonly world: World
+  readonly #pingIntervalMs: number
+  readonly #knownRuns: BoundedSet<string>
+  readonly #closedStreams = new BoundedSet<string>(10_000)
+  readonly #liveReads = new Set<LiveRead>()
+
+  constructor (world: World, options: WorldLaneOptions = {}) {
+    this.world = world
+    this.#pingIntervalMs = options.pingIntervalMs ?? 15_000
+    this.#knownRuns = new BoundedSet(options.knownRunsCapacity ?? 10_000)
+  }
+
+  /** Live reads currently holding a World reader. */
+  get activeLiveReads (): number {
+    return this.#liveReads.size
+  }
+
+  /** Runs `call`, turning what the World throws into the lane's named errors. */
+  async #call<T> (call: () => Promise<T>): Promise<T> {
+    try {
+      return await call()
+    } catch (error) {
+      throw worldErrorToApiError(error) ?? error
+    }
+  }
+
+  async info (): Promise<WorldInfo> {
+    return {
+      specVersion: this.#worldSpecVersion,
+      deploymentId: await this.getDeploymentId(),
+      encryption: typeof this.world.getEncryptionKeyForRun === 'function',
+      resolveLatestDeployment: typeof this.world.resolveLatestDeploymentId === 'function'
+    }
+  }
+
+  get #worldSpecVersion (): number {
+    return this.world.specVersion ?? SPEC_VERSION_SUPPORTS_EVENT_SOURCING
+  }
+
+  getDeploymentId (): Promise<string> {
+    return this.#call(() => this.world.getDeploymentId())
+  }
+
+  async resolveLatestDeploymentId (): Promise<string> {
+    const resolve = this.world.resolveLatestDeploymentId
+    if (typeof resolve !== 'function') {
+      throw new ApiError(501, 'not_implemented', 'This World has no notion of a latest deployment', { details: { name: 'WorkflowWorldError' } })
+    }
+    return await this.#call(() => resolve.call(this.world))
+  }
+
+  /**
+   * world-local stores events for runs that do not exist (a `run_cancelled` or `hook_received`
+   * on a made-up id). Refuse them with the runtime's own not-found error instead. Runs seen once
+   * are remembered: runs are never deleted through the World interface.
+   */
+  async #assertRunExists (runId: string): Promise<void> {
+    if (this.#knownRuns.has(runId)) return
+    await this.#call(() => this.world.runs.get(runId, { resolveData: 'none' }))
+    this.#knownRuns.add(runId)
+  }
+
+  async createEvent (runId: string | null, data: unknown, rawParams?: CreateEventParamsInput): Promise<EventResult> {
+    const event = await this.#call(async () => parseCreateEventRequest(data))
+    const params = await this.#call(async () => parseCreateEventParams(rawParams))
+    if (event.eventType === 'run_created') {
+      if ((event.specVersion ?? SPEC_VERSION_CURRENT) > this.#worldSpecVersion) {
+        throw worldErrorToApiError(new RunNotSupportedError(event.specVersion ?? SPEC_VERSION_CURRENT, this.#worldSpecVersion))
+      }
+    } else if (runId === null || runId === '') {
+      throw validationError(`runId is required for ${event.eventType} events`, { field: 'runId' })
+    } else if (!(event.eventType === 'run_started' && event.eventData !== undefined)) {
+      // run_started with eventData is the SDK's resilient start: it creates a missing run.
+      await this.#assertRunExists(runId)
+    }
+    const result = await this.#call(() => this.world.events.create(runId as string, event as Parameters<World['events']['create']>[1], params))
+    const createdRunId = result.run?.runId ?? result.event?.runId
+    if (createdRunId !== undefined) this.#knownRuns.add(createdRunId)
+    return result
+  }
+
+  getEvent (runId: string, eventId: string, resolveData?: ResolveData): Promise<Event> {
+    return this.#call(() => this.world.events.get(runId, eventId, { resolveData }))
+  }
+
+  listEvents (params: ListEventsParams) {
+    const checked = checkedListParams(params)
+    return this.#call(() => this.world.events.list(checked))
+  }
+
+  listEventsByCorrelationId (params: ListEventsByCorrelationIdParams) {
+    const checked = checkedListParams(params)
+    return this.#call(() => this.world.events.listByCorrelationId(checked))
+  }
+
+  getRun (runId: string, resolveData?: ResolveData): Promise<WorkflowRun> {
+    return this.#call(() => this.world.runs.get(runId, { resolveData }) as Promise<WorkflowRun>)
+  }
+
+  listRuns (params: ListWorkflowRunsParams) {
+    const checked = checkedListParams(params)
+    return this.#call(() => this.world.runs.list(checked))
+  }
+
+  getStep (runId: string | undefined, stepId: string, resolveData?: ResolveData): Promise<Step> {
+    return this.#call(() => this.world.steps.get(runId, stepId, { resolveData }) as Promise<Step>)
+  }
+
+  listSteps (params: ListWorkflowRunStepsParams) {
+    const checked = checkedListParams(params)
+    return this.#call(() => this.world.steps.list(checked))
+  }
+
+  getHook (hookId: string, resolveData?: ResolveData): Promise<Hook> {
+    return this.#call(() => this.world.hooks.get(hookId, { resolveData }))
+  }
+
+  getHookByToken (token: string, resolveData?: ResolveData): Promise<Hook> {
+    return this.#call(() => this.world.hooks.getByToken(token, { resolveData }))
+  }
+
+  listHooks (params: ListHooksParams) {
+    const checked = checkedListParams(params)
+    return this.#call(() => this.world.hooks.list(checked))
+  }
+
+  /** Publishes a queue message; the request's correlation id travels on the delivery. */
+  async queue (queueName: unknown, message: unknown, opts: QueueOptions = {}, correlationId?: string): Promise<{ messageId: MessageId | null }> {
+    const request = await this.#call(async () => parseQueueRequest(queueName, message))
+    const headers = correlationId === undefined ? opts.headers : { [CORRELATION_HEADER]: correlationId, ...opts.headers }
+    return await this.#call(() => this.world.queue(request.queueName, request.message, { ...opts, headers }))
+  }
+
+  async #assertStreamOwner (name: string, runId: string): Promise<void> {
+    if (!name.startsWith(HEALTH_CHECK_STREAM_PREFIX)) await this.#assertRunExists(runId)
+  }
+
+  /**
+   * Appends chunks in order. Zero-length chunks are dropped: live reads number chunks by what
+   * `readFromStream` yields, and world-local skips empty ones there while counting them elsewhere.
+   */
+  async writeToStream (name: string, runId: string, chunks: Array<string | Uint8Array>): Promise<void> {
+    if (this.#closedStreams.has(name)) {
+      throw new ApiError(409, 'stream_closed', `Stream ${name} is closed`, { details: { name: 'EntityConflictError' } })
+    }
+    await this.#assertStreamOwner(name, runId)
+    const nonEmpty = chunks.filter((chunk) => chunk.length > 0)
+    if (nonEmpty.length === 0) return
+    const { world } = this
+    await this.#call(() => nonEmpty.length === 1 || typeof world.writeToStreamMulti !== 'function'
+      ? writeSequentially(world, name, runId, nonEmpty)
+      : world.writeToStreamMulti(name, runId, nonEmpty))
+  }
+
+  /** Idempotent: a second close of a stream this lane closed is a no-op. */
+  async closeStream (name: string, runId: string): Promise<void> {
+    if (this.#closedStreams.has(name)) return
+    await this.#assertStreamOwner(name, runId)
+    await this.#call(() => this.world.closeStream(name, runId))
+    this.#closedStreams.add(name)
+  }
+
+  listStreams (runId: string): Promise<string[]> {
+    return this.#call(() => this.world.listStreamsByRunId(runId))
+  }
+
+  getStreamChunks (name: string, runId: string, options: GetChunksOptions): Promise<StreamChunksResponse> {
+    if (options.cursor !== undefined && !isWellFormedStreamCursor(options.cursor)) {
+      throw validationError('The stream cursor is not one this World issued', { field: 'cursor' })
+    }
+    return this.#call(() => this.world.getStreamChunks(name, runId, options))
+  }
+
+  getStreamInfo (name: string, runId: string): Promise<StreamInfoResponse> {
+    return this.#call(() => this.world.getStreamInfo(name, runId))
+  }
+
+  /**
+   * Opens a live read. A negative start is resolved here, once, against the stream's current
+   * tail: the World's own reader does not say where it started, and frames carry absolute indices.
+   */
+  async openLiveRead (name: string, startIndex: number, runId = ''): Promise<{ startIndex: number, frames: ReadableStream<Uint8Array> }> {
+    const absoluteStart = startIndex >= 0
+      ? startIndex
+      : Math.max(0, (await this.getStreamInfo(name, runId)).tailIndex + 1 + startIndex)
+    const source = await this.#call(() => this.world.readFromStream(name, absoluteStart))
+    const read: LiveRead = framesFromWorldStream(source, {
+      startIndex: absoluteStart,
+      pingIntervalMs: this.#pingIntervalMs,
+      describeError: describeStreamError,
+      onRelease: () => { this.#liveReads.delete(read) }
+    })
+    this.#liveReads.add(read)
+    return { startIndex: absoluteStart, frames: read.frames }
+  }
+
+  /** Ends every live read (the worker is closing; open bodies would hold the server open). */
+  stopLiveReads (): void {
+    for (const read of [...this.#liveReads]) read.stop()
+  }
+
+  /**
+   * The run's data key. Taken from the stored run when it exists, so a caller cannot obtain the
+   * key of another deployment by naming it; the caller's deploymentId only serves before the
+   * run is stored (start() asks for the key before run_created lands).
+   */
+  async getEncryptionKey (runId: string, deploymentId?: string): Promise<Uint8Array | null> {
+    const getKey = this.world.getEncryptionKeyForRun
+    if (typeof getKey !== 'function') return null
+    const run = await this.world.runs.get(runId, { resolveData: 'none' }).catch((error: unknown) => {
+      if (WorkflowRunNotFoundError.is(error)) return undefined
+      throw worldErrorToApiError(error) ?? error
+    })
+    const keyForRun = getKey as (this: World, run: WorkflowRun) => Promise<Uint8Array | undefined>
+    const keyForRunId = getKey as (this: World, runId: string, context?: Record<string, unknown>) => Promise<Uint8Array | undefined>
+    const key = run !== undefined
+      ? await this.#call(() => keyForRun.call(this.world, run as WorkflowRun))
+      : await this.#call(async () => keyForRunId.call(this.world, runId, { deploymentId: deploymentId ?? await this.world.getDeploymentId() }))
+    return key ?? null
+  }
+}
+
+async function writeSequentially (world: World, name: string, runId: string, chunks: Array<string | Uint8Array>): Promise<void> {
+  for (const chunk of chunks) await world.writeToStream(name, runId, chunk)
+}
+
+function describeStreamError (error: unknown): Record<string, unknown> {
+  const mapped = worldErrorToApiError(error)
+  if (mapped !== undefined) return { status: mapped.statusCode, code: mapped.code, message: mapped.message, ...mapped.details }
+  return { status: 500, code: 'internal_error', message: 'Reading the stream failed', name: 'WorkflowWorldError' }
+}

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict'
+import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { deploymentBodyLimit, decodeFiles } from '../../lib/deployments/files.js'
+import { manifestWorkflows, resolveWorkflow } from '../../lib/deployments/manifest.js'
+import { DeploymentStore } from '../../lib/deployments/store.js'
+import { openDatabase } from '../../lib/store/database.js'
+import { buildFixtureApp } from '../fixtures/build.js'
+import { tempDir } from '../helper.js'
+
+test('the manifest a real `wf build` writes is accepted and its workflows resolved by id or export name', async () => {
+  const { manifest } = await buildFixtureApp()
+  const workflows = manifestWorkflows(manifest as any)
+  assert.deepEqual(workflows.map((workflow) => workflow.exportName).sort(), ['approval', 'fatal', 'greet', 'manySleeps', 'retried', 'sleepy', 'streamer', 'sum'])
+  assert.equal(resolveWorkflow(workflows, 'greet', 'dpl_x').workflowId, 'workflow//./workflows/demo//greet')
+  assert.equal(resolveWorkflow(workflows, 'workflow//./workflows/demo//sum', 'dpl_x').exportName, 'sum')
+  assert.throws(() => resolveWorkflow(workflows, 'greetStep', 'dpl_x'), { code: 'workflow_not_found' })
+})
+
+test('file decoding: size limit checked before decoding, hashes per file', () => {
+  const files = decodeFiles({ 'b.js': Buffer.from('bb').toString('base64'), 'a.js': Buffer.from('a').toString('base64') }, 3)
+  assert.deepEqual(files.map((file) => [file.name, file.size]), [['a.js', 1], ['b.js', 2]])
+  assert.throws(() => decodeFiles({ 'a.js': Buffer.from('abcd').toString('base64') }, 3), { code: 'payload_too_large', statusCode: 413 })
+  // 64 MiB decoded fits in the route's body limit as base64, with room for the manifest.
+  assert.ok(deploymentBodyLimit(64 * 1024 * 1024) > Math.ceil(64 * 1024 * 1024 / 3) * 4)
+})
+
+test('start-up sweep removes what an interrupted upload left, keeps live deployments and fresh entries', async (t) => {
+  const dir = await tempDir(t)
+  const db = openDatabase(join(dir, 'worker.db'))
+  t.after(() => db.close())
+  const artifacts = join(dir, 'artifacts')
+  const store = new DeploymentStore(db, artifacts)
+  const live = await store.create({ manifest: { version: '1.0.0', steps: {}, workflows: {} }, files: { 'flow.js': Buffer.from('x').toString('base64') } }, 1024)
+  const old = new Date(Date.now() - 3_600_000)
+  for (const entry of ['.tmp-dpl_CRASHED', 'dpl_ROWLESS', 'dpl_FRESH_ROWLESS']) {
+    await mkdir(join(artifacts, entry))
+    await writeFile(join(artifacts, entry, 'flow.js'), 'partial')
+    if (entry !== 'dpl_FRESH_ROWLESS') await utimes(join(artifacts, entry), old, old)
+  }
+  await utimes(join(artifacts, live.id), old, old)
+  assert.deepEqual((await store.sweepOrphans()).sort(), ['.tmp-dpl_CRASHED', 'dpl_ROWLESS'])
+  assert.deepEqual((await readdir(artifacts)).sort(), ['dpl_FRESH_ROWLESS', live.id].sort())
+})

@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import type { ComputeExecutor } from '../../../lib/compute/types.js'
+import { VERSION } from '../../../lib/version.js'
+import { breakLocalWorldRuns, build } from '../../helper.js'
+
+/** An executor that reports what it is told to; the worker only reads its health(). */
+function executorReporting (report: () => Record<string, unknown>): ComputeExecutor {
+  return { kind: 'test-executor', start: async () => {}, close: async () => {}, health: report }
+}
+
+test('GET /v1/health/live answers 200 without a key and touches no dependency', async (t) => {
+  const { app } = await build(t)
+  app.controlDb.close() // a dead dependency must not fail liveness
+  const res = await app.inject({ method: 'GET', url: '/v1/health/live' })
+  assert.equal(res.statusCode, 200)
+  const body = res.json()
+  assert.equal(body.status, 'ok')
+  assert.equal(body.version, VERSION)
+  assert.equal(typeof body.uptimeSeconds, 'number')
+})
+
+test('GET /v1/health/ready answers 200 with each check when the worker is ready', async (t) => {
+  const { app } = await build(t)
+  const res = await app.inject({ method: 'GET', url: '/v1/health/ready' })
+  assert.equal(res.statusCode, 200)
+  const body = res.json()
+  assert.equal(body.status, 'ok')
+  assert.equal(body.checks.world.status, 'ok')
+  assert.equal(body.checks.world.target, 'local')
+  assert.equal(body.checks.database.status, 'ok')
+  assert.deepEqual(body.checks.compute, { status: 'none' })
+  // The probe really wrote.
+  const row = app.controlDb.prepare('SELECT checked_at FROM health_probe').get() as { checked_at: number }
+  assert.ok(row.checked_at > 0)
+})
+
+test('GET /v1/health/ready is 503 not_ready when the database reads but refuses writes', async (t) => {
+  const { app } = await build(t)
+  app.controlDb.pragma('query_only = ON')
+  // A read probe passes ...
+  assert.equal((await app.inject({ method: 'GET', url: '/v1/health' })).statusCode, 200)
+  // ... the write probe does not.
+  const res = await app.inject({ method: 'GET', url: '/v1/health/ready' })
+  assert.equal(res.statusCode, 503)
+  const body = res.json()
+  assert.equal(body.code, 'not_ready')
+  assert.equal(body.checks.database.status, 'unavailable')
+  assert.match(body.checks.database.error, /readonly/i)
+  assert.equal(body.checks.world.status, 'ok')
+  assert.match(body.message, /database does not take writes/)
+  assert.equal(body.correlationId, res.headers['x-workflow-correlation-id'])
+})
+
+test('GET /v1/health/ready is 503 when the database is closed', async (t) => {
+  const { app } = await build(t)
+  app.controlDb.close()
+  const res = await app.inject({ method: 'GET', url: '/v1/health/ready' })
+  assert.equal(res.statusCode, 503)
+  assert.equal(res.json().checks.database.status, 'unavailable')
+})
+
+test('GET /v1/health/ready is 503 when the World cannot read its store', async (t) => {
+  const { app, dir } = await build(t)
+  await breakLocalWorldRuns(dir)
+  const res = await app.inject({ method: 'GET', url: '/v1/health/ready' })
+  assert.equal(res.statusCode, 503)
+  const body = res.json()
+  assert.equal(body.checks.world.status, 'unavailable')
+  assert.equal(body.checks.database.status, 'ok')
+  assert.match(body.message, /World is unavailable/)
+})
+
+test("GET /v1/health/ready follows the executor's health(): ready, not ready, throwing", async (t) => {
+  let report: Record<string, unknown> = { ready: true, threads: 2 }
+  const { app } = await build(t, {
+    compute: executorReporting(() => {
+      if (report.throw === true) throw new Error('thread pool crashed')
+      return report
+    })
+  })
+  const ready = await app.inject({ method: 'GET', url: '/v1/health/ready' })
+  assert.equal(ready.statusCode, 200)
+  assert.deepEqual(ready.json().checks.compute, { status: 'ok', kind: 'test-executor', detail: { ready: true, threads: 2 } })
+
+  report = { ready: false, threads: 0 }
+  const notReady = await app.inject({ method: 'GET', url: '/v1/health/ready' })
+  assert.equal(notReady.statusCode, 503)
+  assert.equal(notReady.json().checks.compute.status, 'unavailable')
+  assert.match(notReady.json().message, /executor is not ready/)
+
+  report = { throw: true }
+  const throwing = await app.inject({ method: 'GET', url: '/v1/health/ready' })
+  assert.equal(throwing.statusCode, 503)
+  assert.equal(throwing.json().checks.compute.error, 'thread pool crashed')
+})
+
+test('the probes are exempt from auth, the rate limit and requireHttps', async (t) => {
+  const { app } = await build(t, { rateLimitPerMinute: 1, requireHttps: true })
+  for (const url of ['/v1/health/live', '/v1/health/ready']) {
+    for (let i = 0; i < 3; i++) {
+      const res = await app.inject({ method: 'GET', url })
+      assert.equal(res.statusCode, 200, `${url} #${i}`)
+      assert.equal(res.headers['x-ratelimit-limit'], undefined)
+    }
+  }
+  // Other routes are still guarded: plain HTTP under requireHttps.
+  assert.equal((await app.inject({ method: 'GET', url: '/v1/nope' })).json().code, 'https_required')
+})
