@@ -7,10 +7,12 @@
  *         loaded in the main realm: what a single-app host does.
  * worker: the compute worker (world-local, createInProcessCompute), the build deployed in its
  *         artifact folder and run in its own thread.
- * Each measurement runs in a fresh process: N runs started at once, timed until all completed,
- * after one warm-up run (bundles loaded). Reported: median of --repeat, and worker/bare.
+ * Each measurement runs in a fresh process that listens on a port, as a host does: N runs started
+ * at once, timed until all completed, after one warm-up run (bundles loaded). Reported: median
+ * of --repeat, and worker/bare.
  */
 import { spawn } from 'node:child_process'
+import { createServer } from 'node:http'
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -93,7 +95,13 @@ async function measure (mode: Mode, count: number, workflow: string): Promise<vo
     local.registerHandler('__wkf_workflow_', flow.POST)
     local.registerHandler('__wkf_step_', step.POST)
     await world.start?.()
-    close = async () => { await world.close?.() }
+    // A host listens (the SDK's step context looks its port up once it does, and caches it).
+    const server = createServer((_request, response) => response.end())
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    close = async () => {
+      server.close()
+      await world.close?.()
+    }
   } else {
     deploymentId = 'dpl_bench'
     await mkdir(join(dir, 'artifacts', deploymentId), { recursive: true })
@@ -106,7 +114,7 @@ async function measure (mode: Mode, count: number, workflow: string): Promise<vo
       sqlitePath: join(dir, 'worker.db'),
       artifactDir: join(dir, 'artifacts')
     })
-    await app.ready()
+    await app.listen({ port: 0, host: '127.0.0.1' })
     setWorld(world)
     close = async () => { await app.close() }
   }
