@@ -58,7 +58,7 @@ export const computeWorkerPlugin: FastifyPluginAsync<ComputeWorkerPluginOptions>
   await fastify.register(errorsPlugin)
   await fastify.register(correlationPlugin, { requestIdIsCorrelationId: opts[kRequestIdIsCorrelationId] === true })
   await fastify.register(storagePlugin, { sqlitePath: config.sqlitePath, seedApiKeys: config.seedApiKeys })
-  await fastify.register(worldPlugin, { world: config.world, compute: config.compute })
+  await fastify.register(worldPlugin, { world: config.world, compute: config.compute, artifactDir: config.artifactDir })
   // Hook order matters: correlation, HTTPS guard, key identification, rate limit (all onRequest),
   // then scope enforcement (preParsing).
   await fastify.register(httpsPlugin, { requireHttps: config.requireHttps })

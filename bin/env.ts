@@ -13,6 +13,12 @@ export interface StandaloneSettings {
   /** Set when the target is world-postgres. */
   postgres: PostgresWorldSettings | undefined
   compute: 'in-process' | 'none'
+  /** Settings of the in-process executor. */
+  inProcess: {
+    deliverySecret: string | undefined
+    maxLoadedDeployments: number | undefined
+    threadMemoryMb: number | undefined
+  }
   options: Omit<ComputeWorkerOptions, 'world' | 'compute'>
 }
 
@@ -100,6 +106,11 @@ export function readStandaloneSettings (env: Env = process.env): StandaloneSetti
     localBaseUrl: env.WORKFLOW_LOCAL_BASE_URL?.trim() || undefined,
     postgres: postgres(env, targetWorld),
     compute,
+    inProcess: {
+      deliverySecret: env.COMPUTE_WORKER_DELIVERY_SECRET?.trim() || undefined,
+      maxLoadedDeployments: integer(env, 'COMPUTE_WORKER_MAX_LOADED_DEPLOYMENTS', 1, 1_000),
+      threadMemoryMb: integer(env, 'COMPUTE_WORKER_DEPLOYMENT_MEMORY_MB', 32, 1_048_576)
+    },
     options: {
       targetWorld,
       expectedTargetWorld: env.COMPUTE_WORKER_EXPECTED_TARGET_WORLD?.trim() || undefined,

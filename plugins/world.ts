@@ -16,17 +16,19 @@ declare module 'fastify' {
 export interface WorldPluginOptions {
   world: World
   compute?: ComputeExecutor
+  /** Handed to the executor: where deployments' files are. */
+  artifactDir: string
 }
 
 export default fp<WorldPluginOptions>(async function worldPlugin (fastify, opts) {
-  const { world, compute } = opts
+  const { world, compute, artifactDir } = opts
   fastify.decorate('workflowWorld', world)
   fastify.decorate('workflowWorldProbe', createWorldProbe(world))
   fastify.decorate('compute', compute)
 
   fastify.addHook('onReady', async () => {
     // The executor attaches to the queue first: world.start() re-queues active runs at once.
-    await compute?.start({ world, log: fastify.log })
+    await compute?.start({ world, log: fastify.log, artifactDir })
     await world.start?.()
   })
 

@@ -49,7 +49,8 @@ export async function until<T> (check: () => Promise<T | undefined>, what: strin
 /** A fresh temporary directory, removed after the test. */
 export async function tempDir (t: TestContext, prefix = 'cw-test-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix))
-  t.after(() => rm(dir, { recursive: true, force: true }))
+  // Retried: an app closed by a later hook may still be writing into it (after hooks run in order).
+  t.after(() => rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }))
   return dir
 }
 

@@ -5,6 +5,7 @@ import { loggerOptions } from '../../lib/logging.js'
 import { enforceStrictRemoteGuard } from '../../lib/strict-guard.js'
 import { createWorldForTarget } from '../../lib/world/create-world.js'
 import { migratePostgresWorld } from '../../lib/world/postgres.js'
+import { createInProcessCompute } from '../../lib/compute/index.js'
 import type { ComputeExecutor } from '../../lib/compute/types.js'
 import { readStandaloneSettings, type StandaloneSettings } from '../env.js'
 import { deliveryOrigin, freePort } from '../net.js'
@@ -13,11 +14,14 @@ const GRACE_MS = 10_000
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const
 
 /** The executor the standalone server runs with, from COMPUTE_WORKER_COMPUTE. */
-async function createCompute (settings: StandaloneSettings, warn: (message: string) => void): Promise<ComputeExecutor | undefined> {
+function createCompute (settings: StandaloneSettings): ComputeExecutor | undefined {
   if (settings.compute === 'none') return undefined
-  // Interim (issue 5 brings the in-process executor): run as `none` and say so.
-  warn('the in-process executor is not part of this build yet; running with COMPUTE_WORKER_COMPUTE=none')
-  return undefined
+  return createInProcessCompute({
+    artifactDir: settings.options.artifactDir,
+    deliverySecret: settings.inProcess.deliverySecret,
+    maxLoadedDeployments: settings.inProcess.maxLoadedDeployments,
+    threadMemoryMb: settings.inProcess.threadMemoryMb
+  })
 }
 
 /** `compute-worker` / `compute-worker serve`: the standalone server, configured from env. */
@@ -51,16 +55,13 @@ export async function serve (): Promise<void> {
     postgres: settings.postgres,
     onConnectionError: (err) => app?.log.warn({ err }, 'a World database connection failed; it is replaced on next use')
   })
-  const startupWarnings: string[] = []
-  const compute = await createCompute(settings, (message) => startupWarnings.push(message))
+  const compute = createCompute(settings)
   app = buildComputeWorkerApp({
     ...settings.options,
     world,
     compute,
     logger: loggerOptions(settings.logLevel)
   })
-
-  for (const message of startupWarnings) app.log.warn(message)
 
   const running = app
   let stopSignal: typeof STOP_SIGNALS[number] | undefined

@@ -5,7 +5,12 @@ import type { FastifyBaseLogger } from 'fastify'
 export interface ComputeContext {
   world: World
   log: FastifyBaseLogger
+  /** The worker's `artifactDir` option: where deployments' files are stored. */
+  artifactDir: string
 }
+
+/** The internal routes a queue delivery can arrive on (`/.well-known/workflow/v1/{flow,step}`). */
+export type DeliveryEndpoint = 'flow' | 'step'
 
 /** Executes the workflow code of deployments (contract section 6). */
 export interface ComputeExecutor {
@@ -15,4 +20,19 @@ export interface ComputeExecutor {
   close (): Promise<void>
   /** Detail for readiness probes. */
   health? (): Record<string, unknown>
+  /**
+   * Serves a queue delivery that arrived over HTTP (Worlds that deliver to the worker's own base
+   * URL, as world-postgres does). Answers 500 rather than throwing. When present, the worker
+   * serves `POST /.well-known/workflow/v1/{flow,step}` to loopback callers and to callers that
+   * present `deliverySecret`.
+   */
+  handleDelivery? (endpoint: DeliveryEndpoint, request: Request): Promise<Response>
+  /** Shared secret (header `x-workflow-delivery-secret`) that admits non-loopback deliveries. */
+  readonly deliverySecret?: string
+  /**
+   * Serves the SDK's webhook URLs (`/.well-known/workflow/v1/webhook/:token`) with the webhook
+   * bundle of the deployment the hook's run belongs to. Throws an error named
+   * `HookNotFoundError` for an unknown token.
+   */
+  handleWebhook? (token: string, request: Request): Promise<Response>
 }

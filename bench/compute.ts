@@ -1,0 +1,173 @@
+/**
+ * Throughput of the in-process executor against the SDK's own bare host loop, on the same build.
+ *
+ *   node --import tsx bench/compute.ts [--runs 100,1000] [--workflow greet] [--repeat 3]
+ *
+ * bare:   world-local with in-process delivery (registerHandler), the build's flow.js/step.js
+ *         loaded in the main realm: what a single-app host does.
+ * worker: the compute worker (world-local, createInProcessCompute), the build deployed in its
+ *         artifact folder and run in its own thread.
+ * Each measurement runs in a fresh process that listens on a port, as a host does: N runs started
+ * at once, timed until all completed, after one warm-up run (bundles loaded). Reported: median
+ * of --repeat, and worker/bare.
+ */
+import { spawn } from 'node:child_process'
+import { createServer } from 'node:http'
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import type { World } from '@workflow/world'
+import { createLocalWorld } from '@workflow/world-local'
+import { start } from 'workflow/api'
+import { setWorld } from 'workflow/runtime'
+import { createInProcessCompute } from '../lib/compute/index.js'
+import { buildComputeWorkerApp } from '../server.js'
+import { buildFixtureApp, type FixtureBuild } from '../test/fixtures/build.js'
+
+type Mode = 'bare' | 'worker'
+
+const ARGS = {
+  mode: { type: 'string' },
+  runs: { type: 'string', default: '100,1000' },
+  workflow: { type: 'string', default: 'greet' },
+  repeat: { type: 'string', default: '3' }
+} as const
+
+const INPUTS: Record<string, unknown[]> = { greet: ['bench'], sum: [1, 2] }
+
+function workflowIdOf (build: FixtureBuild, name: string): string {
+  return build.manifest.workflows['workflows/demo.ts'][name].workflowId
+}
+
+/**
+ * Resolves runs as their run_completed event is recorded. Polling the World for 1,000 runs would
+ * load it more than the runs themselves; both setups call this same World object (the worker's
+ * threads through the main thread), so wrapping events.create sees every completion.
+ */
+function observeCompletions (world: World): (runIds: string[]) => Promise<void> {
+  const done = new Map<string, () => void>()
+  const finished = new Set<string>()
+  const create = world.events.create.bind(world.events) as (...args: unknown[]) => Promise<unknown>
+  world.events.create = (async (...args: unknown[]) => {
+    const result = await create(...args)
+    const [runId, event] = args as [string, { eventType: string }]
+    if (event.eventType === 'run_completed') {
+      finished.add(runId)
+      done.get(runId)?.()
+    } else if (event.eventType === 'run_failed') {
+      console.error(`run ${runId} failed`)
+      process.exit(1)
+    }
+    return result
+  }) as World['events']['create']
+  return async (runIds) => {
+    await Promise.all(runIds.map(async (runId) => {
+      if (!finished.has(runId)) await new Promise<void>((resolve) => done.set(runId, resolve))
+    }))
+  }
+}
+
+/** One measurement in this process: prints `{ ms }` as JSON on the last line. */
+async function measure (mode: Mode, count: number, workflow: string): Promise<void> {
+  const build = await buildFixtureApp('A')
+  const dir = await mkdtemp(join(tmpdir(), 'cw-bench-'))
+  const id = workflowIdOf(build, workflow)
+  let world: World
+  let deploymentId: string | undefined
+  let close: () => Promise<void>
+  let waitAll: (runIds: string[]) => Promise<void>
+
+  if (mode === 'bare') {
+    world = createLocalWorld({ dataDir: join(dir, 'world') })
+    waitAll = observeCompletions(world)
+    setWorld(world)
+    const app = join(dir, 'app')
+    await mkdir(app)
+    await writeFile(join(app, 'package.json'), '{"type":"commonjs"}')
+    for (const name of ['flow.js', 'step.js']) await copyFile(join(build.dir, name), join(app, name))
+    const load = createRequire(join(app, 'index.js'))
+    const flow = load('./flow.js') as { POST: (request: Request) => Promise<Response> }
+    const step = load('./step.js') as { POST: (request: Request) => Promise<Response> }
+    const local = world as World & { registerHandler: (prefix: string, handler: (request: Request) => Promise<Response>) => void }
+    local.registerHandler('__wkf_workflow_', flow.POST)
+    local.registerHandler('__wkf_step_', step.POST)
+    await world.start?.()
+    // A host listens (the SDK's step context looks its port up once it does, and caches it).
+    const server = createServer((_request, response) => response.end())
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    close = async () => {
+      server.close()
+      await world.close?.()
+    }
+  } else {
+    deploymentId = 'dpl_bench'
+    await mkdir(join(dir, 'artifacts', deploymentId), { recursive: true })
+    for (const name of ['flow.js', 'step.js', 'manifest.json']) await copyFile(join(build.dir, name), join(dir, 'artifacts', deploymentId, name))
+    world = createLocalWorld({ dataDir: join(dir, 'world') })
+    waitAll = observeCompletions(world)
+    const app = buildComputeWorkerApp({
+      world,
+      compute: createInProcessCompute(),
+      sqlitePath: join(dir, 'worker.db'),
+      artifactDir: join(dir, 'artifacts')
+    })
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    setWorld(world)
+    close = async () => { await app.close() }
+  }
+
+  const options = deploymentId === undefined ? { world } : { world, deploymentId }
+  const trigger = async (): Promise<string> => (await start({ workflowId: id } as never, INPUTS[workflow] ?? [], options as never)).runId
+  await waitAll([await trigger()]) // warm-up: bundles loaded, thread started
+  const started = performance.now()
+  const runIds = await Promise.all(Array.from({ length: count }, trigger))
+  await waitAll(runIds)
+  const ms = performance.now() - started
+  await close()
+  await rm(dir, { recursive: true, force: true })
+  console.log(JSON.stringify({ ms }))
+}
+
+async function child (mode: Mode, count: number, workflow: string): Promise<number> {
+  const script = fileURLToPath(import.meta.url)
+  const proc = spawn(process.execPath, [...process.execArgv, script, '--mode', mode, '--runs', String(count), '--workflow', workflow], {
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  let out = ''
+  proc.stdout.on('data', (chunk) => { out += chunk })
+  const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve))
+  const last = out.trim().split('\n').at(-1) ?? ''
+  if (code !== 0 || !last.startsWith('{')) throw new Error(`${mode} ${count} failed (exit ${code}):\n${out}`)
+  return (JSON.parse(last) as { ms: number }).ms
+}
+
+const median = (values: number[]): number => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]
+
+async function main (): Promise<void> {
+  const { values } = parseArgs({ options: ARGS })
+  const workflow = values.workflow
+  if (values.mode !== undefined) {
+    await measure(values.mode as Mode, Number(values.runs), workflow)
+    return
+  }
+  await buildFixtureApp('A') // built once, before any timing
+  const repeat = Number(values.repeat)
+  console.log(`workflow ${workflow}, median of ${repeat}, each in a fresh process (node ${process.version})`)
+  console.log('runs   bare ms   worker ms   worker runs/s   worker/bare')
+  for (const count of values.runs.split(',').map(Number)) {
+    const bare: number[] = []
+    const worker: number[] = []
+    for (let i = 0; i < repeat; i++) {
+      bare.push(await child('bare', count, workflow))
+      worker.push(await child('worker', count, workflow))
+    }
+    const b = median(bare)
+    const w = median(worker)
+    console.log(`${String(count).padEnd(6)} ${b.toFixed(0).padStart(8)} ${w.toFixed(0).padStart(11)} ${(count / (w / 1000)).toFixed(0).padStart(15)} ${(w / b).toFixed(2).padStart(13)}`)
+  }
+}
+
+await main()

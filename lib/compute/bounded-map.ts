@@ -1,0 +1,20 @@
+/** A Map that forgets its oldest entries beyond `limit` (insertion order; `set` refreshes). */
+export class BoundedMap<K, V> {
+  private readonly entries = new Map<K, V>()
+
+  constructor (private readonly limit: number) {}
+
+  get (key: K): V | undefined {
+    return this.entries.get(key)
+  }
+
+  set (key: K, value: V): void {
+    this.entries.delete(key)
+    this.entries.set(key, value)
+    if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value as K)
+  }
+
+  delete (key: K): void {
+    this.entries.delete(key)
+  }
+}

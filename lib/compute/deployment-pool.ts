@@ -1,0 +1,129 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { World } from '@workflow/world'
+import { deploymentDir } from './artifacts.js'
+import { DeploymentThread, DeploymentUnavailableError, type DeploymentThreadOptions } from './deployment-thread.js'
+
+export interface DeploymentPoolOptions {
+  artifactDir: string
+  world: World
+  /** Most deployments loaded at once; the least recently used idle one is unloaded beyond it. */
+  maxLoaded: number
+  /** A deployment with nothing in flight for this long is unloaded. */
+  idleUnloadMs: number
+  /** V8 old-generation limit of each deployment's thread, in MiB. */
+  threadMemoryMb: number
+  /** After a failed load, deliveries fail at once for this long instead of reloading each time. */
+  loadRetryMs: number
+  log: DeploymentThreadOptions['log']
+}
+
+/**
+ * The loaded deployments, one thread each, in least-recently-used order. Loads lazily, unloads
+ * idle ones under the count bound and after idleUnloadMs, and forgets a thread when it dies so
+ * the next delivery starts a fresh one.
+ */
+export class DeploymentPool {
+  private readonly threads = new Map<string, DeploymentThread>()
+  private readonly failedLoads = new Map<string, { error: Error, until: number }>()
+  private readonly sweeper: NodeJS.Timeout
+  private closed = false
+  private loads = 0
+  private crashes = 0
+
+  constructor (private readonly options: DeploymentPoolOptions) {
+    this.sweeper = setInterval(() => this.unloadIdle(), Math.max(1_000, Math.min(60_000, options.idleUnloadMs / 4)))
+    this.sweeper.unref()
+  }
+
+  /** The deployment's thread, loaded and ready; throws DeploymentUnavailableError or DeploymentNotFoundError. */
+  async acquire (deploymentId: string): Promise<DeploymentThread> {
+    if (this.closed) throw new DeploymentUnavailableError(deploymentId, 'the executor is closed')
+    let thread = this.threads.get(deploymentId)
+    if (thread === undefined) {
+      const failed = this.failedLoads.get(deploymentId)
+      if (failed !== undefined && failed.until > Date.now()) throw failed.error
+      thread = this.load(deploymentId)
+    } else {
+      // Map order is the LRU order.
+      this.threads.delete(deploymentId)
+      this.threads.set(deploymentId, thread)
+    }
+    try {
+      await thread.ready
+    } catch (error) {
+      this.failedLoads.set(deploymentId, { error: error as Error, until: Date.now() + this.options.loadRetryMs })
+      void thread.terminate()
+      throw error
+    }
+    return thread
+  }
+
+  stats (): { loaded: string[], loads: number, crashes: number, failedLoads: string[] } {
+    const now = Date.now()
+    return {
+      loaded: [...this.threads.keys()],
+      loads: this.loads,
+      crashes: this.crashes,
+      failedLoads: [...this.failedLoads].filter(([, failure]) => failure.until > now).map(([id]) => id)
+    }
+  }
+
+  /** Takes no new work, lets deliveries in flight finish for up to `graceMs`, then ends every thread. */
+  async close (graceMs: number): Promise<void> {
+    this.closed = true
+    clearInterval(this.sweeper)
+    const threads = [...this.threads.values()]
+    this.threads.clear()
+    const deadline = Date.now() + graceMs
+    while (threads.some((thread) => thread.busy) && Date.now() < deadline) await sleep(20)
+    await Promise.all(threads.map(async (thread) => await thread.terminate()))
+  }
+
+  private load (deploymentId: string): DeploymentThread {
+    const dir = deploymentDir(this.options.artifactDir, deploymentId)
+    this.loads++
+    const thread = new DeploymentThread({
+      deploymentId,
+      dir,
+      world: this.options.world,
+      resourceLimits: { maxOldGenerationSizeMb: this.options.threadMemoryMb },
+      log: this.options.log,
+      onExit: (gone) => this.forget(gone)
+    })
+    this.threads.set(deploymentId, thread)
+    this.failedLoads.delete(deploymentId)
+    this.evictBeyondBound(thread)
+    return thread
+  }
+
+  private forget (thread: DeploymentThread): void {
+    if (this.threads.get(thread.deploymentId) !== thread) return
+    this.threads.delete(thread.deploymentId)
+    if (!this.closed) {
+      this.crashes++
+      this.options.log('warn', 'deployment thread exited; it is restarted on its next delivery', { deploymentId: thread.deploymentId })
+    }
+  }
+
+  private evictBeyondBound (keep?: DeploymentThread): void {
+    for (const [id, thread] of this.threads) {
+      if (this.threads.size <= this.options.maxLoaded) return
+      // Over the bound for a while rather than failing work in flight.
+      if (thread === keep || thread.busy) continue
+      this.unload(id, thread)
+    }
+  }
+
+  private unloadIdle (): void {
+    const cutoff = Date.now() - this.options.idleUnloadMs
+    for (const [id, thread] of this.threads) {
+      if (!thread.busy && thread.lastActiveAt < cutoff) this.unload(id, thread)
+    }
+    this.evictBeyondBound()
+  }
+
+  private unload (id: string, thread: DeploymentThread): void {
+    this.threads.delete(id)
+    void thread.terminate()
+  }
+}

@@ -1,0 +1,24 @@
+import { Type } from 'typebox'
+
+export const DeliveryEndpointParams = Type.Object({
+  endpoint: Type.Union([Type.Literal('flow'), Type.Literal('step')], { description: 'flow: workflow queue messages; step: step queue messages' })
+})
+
+/** What the SDK's queue handler answers (world-local's delivery format, world-proxy-protocol.md §4.3). */
+export const DeliveryResponse = Type.Union([
+  Type.Object({ ok: Type.Literal(true) }),
+  Type.Object({ timeoutSeconds: Type.Number({ description: 'Deliver the message again after this many seconds' }) })
+], { title: 'DeliveryAnswer' })
+
+export const DeliveryFailure = Type.Object({ error: Type.Unknown() }, { additionalProperties: true })
+
+export const EndpointHealthResponse = Type.Object({
+  healthy: Type.Boolean(),
+  endpoint: Type.String(),
+  specVersion: Type.Number(),
+  workflowCoreVersion: Type.String()
+})
+
+export const WebhookParams = Type.Object({
+  token: Type.String({ minLength: 1, maxLength: 2048, description: 'The hook token (a secret)' })
+})
