@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { connect, createServer, type Socket } from 'node:net'
+import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import pg from 'pg'
+import { SEED_KEYS, tempDir } from './helper.js'
 
 /**
  * PostgreSQL for the tests: `COMPUTE_WORKER_TEST_POSTGRES_URL`, set by scripts/postgres-for-tests.sh
@@ -35,6 +37,22 @@ export async function freshDatabase (t: TestContext): Promise<string> {
   const url = new URL(POSTGRES_URL as string)
   url.pathname = `/${name}`
   return url.toString()
+}
+
+/**
+ * The standalone server's environment on world-postgres at `url` (the two variables that make
+ * the move from world-local), with a SQLite file and artifact directory of its own in a temp dir.
+ */
+export async function postgresWorkerEnv (t: TestContext, url: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  const dir = await tempDir(t)
+  return {
+    WORKFLOW_TARGET_WORLD: '@workflow/world-postgres',
+    WORKFLOW_POSTGRES_URL: url,
+    COMPUTE_WORKER_SQLITE_PATH: join(dir, 'worker.db'),
+    COMPUTE_WORKER_ARTIFACT_DIR: join(dir, 'artifacts'),
+    COMPUTE_WORKER_API_KEYS: JSON.stringify(SEED_KEYS),
+    ...extra
+  }
 }
 
 /** Runs one query on `url` and returns its rows. */

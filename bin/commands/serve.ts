@@ -11,6 +11,7 @@ import { readStandaloneSettings, type StandaloneSettings } from '../env.js'
 import { deliveryOrigin, freePort } from '../net.js'
 
 const GRACE_MS = 10_000
+const IDLE_SWEEP_MS = 100
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const
 
 /** The executor the standalone server runs with, from COMPUTE_WORKER_COMPUTE. */
@@ -68,7 +69,16 @@ export async function serve (): Promise<void> {
   const shutdown = closeWithGrace({ delay: GRACE_MS, skip: [...STOP_SIGNALS] }, async ({ err }) => {
     if (err !== undefined) running.log.error({ err }, 'shutting down after an error')
     else running.log.info({ signal: stopSignal }, 'shutting down: finishing in-flight requests')
-    await running.close()
+    // server.close() closes the keep-alive connections idle at that moment; one busy then stays
+    // open once answered, for Fastify's keepAliveTimeout (72 s), past GRACE_MS: the close would
+    // hang and end in exit 1. world-postgres's queue delivers over keep-alive connections to this
+    // server, so any stop with deliveries in flight did. Close each connection as it goes idle.
+    const sweep = setInterval(() => { running.server.closeIdleConnections() }, IDLE_SWEEP_MS)
+    try {
+      await running.close()
+    } finally {
+      clearInterval(sweep)
+    }
   })
   // Signals are handled here rather than by close-with-grace, which exits 1 on a second signal:
   // graphile-worker (world-postgres's queue) handles SIGTERM/SIGINT too, drains its jobs, then

@@ -1,9 +1,16 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
+import http from 'node:http'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { buildFixtureApp } from '../fixtures/build.js'
 import { KEYS, SEED_KEYS, bearer, tempDir } from '../helper.js'
 import { runBin, startStandalone } from '../standalone.js'
+
+async function waitFor (condition: () => boolean): Promise<void> {
+  while (!condition()) await sleep(20)
+}
 
 async function envFor (t: import('node:test').TestContext): Promise<Record<string, string>> {
   const dir = await tempDir(t)
@@ -42,6 +49,42 @@ test('SIGTERM shuts the standalone server down gracefully with exit code 0', asy
   assert.equal(code, 0)
   assert.ok(Date.now() - started < 5_000, 'shut down promptly')
   assert.ok(worker.lines.some((line) => /shutting down/.test(line)))
+})
+
+test('requests in flight at SIGTERM finish, and their keep-alive connections do not hold the shutdown', async (t) => {
+  const worker = await startStandalone(t, await envFor(t))
+  const headers = { ...bearer(KEYS.admin), 'content-type': 'application/json' }
+  // A manifest-only deployment: with COMPUTE_WORKER_COMPUTE=none the run waits, and so does its stream.
+  const { manifest } = await buildFixtureApp('A')
+  const deployment = await (await fetch(`${worker.url}/v1/deployments`, { method: 'POST', headers, body: JSON.stringify({ manifest }) })).json()
+  const trigger = await fetch(`${worker.url}/v1/runs`, {
+    method: 'POST', headers: { ...headers, 'idempotency-key': 'in-flight' }, body: JSON.stringify({ workflowName: 'approval', input: ['x'], deploymentId: deployment.id })
+  })
+  assert.equal(trigger.status, 202)
+  const runId = (await trigger.json()).runId
+  // The status and headers arrive before the first chunk (a waiting run has none).
+  const stream = await fetch(`${worker.url}/v1/runs/${runId}/stream`, { headers: { ...headers, accept: 'application/x-ndjson' } })
+  assert.equal(stream.status, 200)
+
+  // A request whose body is still arriving when the close begins: answered afterwards, on a
+  // keep-alive connection that then sits idle for Fastify's keepAliveTimeout (72 s).
+  const agent = new http.Agent({ keepAlive: true })
+  t.after(() => { agent.destroy() })
+  const upload = http.request(`${worker.url}/v1/runs/${runId}/cancel`, { method: 'POST', agent, headers: { ...headers, 'content-length': '2' } })
+  const answered = new Promise<http.IncomingMessage>((resolve, reject) => { upload.on('response', resolve).on('error', reject) })
+  upload.write('{')
+  await sleep(200)
+  worker.child.kill('SIGTERM')
+  await waitFor(() => worker.lines.some((line) => /shutting down/.test(line)))
+  upload.end('}')
+  const response = await answered
+  response.resume()
+  assert.equal(response.statusCode, 200)
+  assert.equal(response.headers.connection, 'keep-alive')
+  // The stream ends without an `end` frame, so its client knows to reconnect.
+  assert.equal((await stream.text()).includes('"end":true'), false)
+  // Held open, the close was cut at the 10 s grace with exit code 1.
+  assert.equal((await worker.exited).code, 0, worker.lines.join('\n'))
 })
 
 test('SIGINT also exits 0', async (t) => {

@@ -1,22 +1,14 @@
 import assert from 'node:assert/strict'
-import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { freePort } from '../../bin/net.js'
-import { KEYS, SEED_KEYS, bearer, tempDir } from '../helper.js'
-import { freshDatabase, needsPostgres, query, startTcpProxy } from '../postgres.js'
+import { KEYS, bearer } from '../helper.js'
+import { freshDatabase, needsPostgres, postgresWorkerEnv, query, startTcpProxy } from '../postgres.js'
 import { runBin, startStandalone } from '../standalone.js'
 
+// These tests run no code: no executor.
 async function postgresEnv (t: TestContext, url: string): Promise<Record<string, string>> {
-  const dir = await tempDir(t)
-  return {
-    WORKFLOW_TARGET_WORLD: '@workflow/world-postgres',
-    WORKFLOW_POSTGRES_URL: url,
-    COMPUTE_WORKER_SQLITE_PATH: join(dir, 'worker.db'),
-    COMPUTE_WORKER_ARTIFACT_DIR: join(dir, 'artifacts'),
-    COMPUTE_WORKER_API_KEYS: JSON.stringify(SEED_KEYS),
-    COMPUTE_WORKER_COMPUTE: 'none'
-  }
+  return await postgresWorkerEnv(t, url, { COMPUTE_WORKER_COMPUTE: 'none' })
 }
 
 async function getJson (url: string): Promise<{ status: number, body: any }> {

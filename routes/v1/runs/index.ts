@@ -161,6 +161,9 @@ const runs: FastifyPluginAsyncTypebox = async (fastify) => {
     const stream = await openRunStream(world, request.params.id, startIndex)
     const format = streamFormat(request.headers.accept)
     const body = streamBody(stream, format, { signal: shutdown.signal, onError: (error) => request.log.warn({ err: error }, 'run stream failed') })
+    // Node sends the headers with the first chunk, and a waiting run has none yet: the client
+    // would see nothing, not even the status. Fastify pipes the body once its headers are set.
+    reply.raw.once('pipe', () => { reply.raw.flushHeaders() })
     return reply
       .header('content-type', format === 'sse' ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
       .header('cache-control', 'no-store')
