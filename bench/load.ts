@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -11,6 +12,11 @@ export interface LoadResult {
   latencyP99Ms: number
   non2xx: number
   errors: number
+  /**
+   * CPU time the serving process spent per request (user + system), when it is a target of its
+   * own: less sensitive to other load on the machine than req/s.
+   */
+  cpuMicrosPerRequest?: number
   /** Over the rounds of a comparison: the lowest and highest req/s (the figure is their median). */
   minRequestsPerSecond?: number
   maxRequestsPerSecond?: number
@@ -26,6 +32,8 @@ export interface LoadOptions {
   durationSeconds?: number
   /** Per-request rewrites (e.g. a unique Idempotency-Key): autocannon's `requests` with `setupRequest`. */
   requests?: autocannon.Request[]
+  /** The process serving `url`: its CPU time per request is reported. */
+  target?: Target
 }
 
 /** What every benchmark takes on its command line; `--quick` is a smoke run (seconds, not figures). */
@@ -61,6 +69,7 @@ export function benchArgs (defaults: { seconds?: number, rounds?: number, connec
 
 /** One autocannon run, reduced to the figures the benchmarks report. */
 export async function load (options: LoadOptions): Promise<LoadResult> {
+  const cpuBefore = options.target?.cpuMicros()
   const result = await autocannon({
     url: options.url,
     method: options.method ?? 'GET',
@@ -70,13 +79,17 @@ export async function load (options: LoadOptions): Promise<LoadResult> {
     duration: options.durationSeconds ?? 5,
     requests: options.requests
   })
+  const cpuAfter = options.target?.cpuMicros()
   return {
     label: options.label,
     requestsPerSecond: Math.round(result.requests.average),
     latencyP50Ms: result.latency.p50,
     latencyP99Ms: result.latency.p99,
     non2xx: result.non2xx,
-    errors: result.errors
+    errors: result.errors,
+    ...(cpuBefore !== undefined && cpuAfter !== undefined && result.requests.total > 0
+      ? { cpuMicrosPerRequest: Math.round((cpuAfter - cpuBefore) / result.requests.total) }
+      : {})
   }
 }
 
@@ -86,6 +99,7 @@ export async function load (options: LoadOptions): Promise<LoadResult> {
  */
 export async function loop (label: string, work: () => Promise<unknown>, options: { concurrency: number, durationSeconds: number }): Promise<LoadResult> {
   const deadline = performance.now() + options.durationSeconds * 1000
+  const cpuBefore = process.cpuUsage()
   const latencies: number[] = []
   let errors = 0
   await Promise.all(Array.from({ length: options.concurrency }, async () => {
@@ -99,6 +113,7 @@ export async function loop (label: string, work: () => Promise<unknown>, options
       }
     }
   }))
+  const cpu = process.cpuUsage(cpuBefore)
   latencies.sort((a, b) => a - b)
   const at = (q: number) => Number((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0).toFixed(2))
   return {
@@ -107,14 +122,17 @@ export async function loop (label: string, work: () => Promise<unknown>, options
     latencyP50Ms: at(0.5),
     latencyP99Ms: at(0.99),
     non2xx: 0,
-    errors
+    errors,
+    ...(latencies.length > 0 ? { cpuMicrosPerRequest: Math.round((cpu.user + cpu.system) / latencies.length) } : {})
   }
 }
 
 function median (results: LoadResult[]): LoadResult {
   const sorted = [...results].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)
+  const cpu = results.map((result) => result.cpuMicrosPerRequest).filter((value) => value !== undefined).sort((a, b) => a - b)
   return {
     ...sorted[Math.floor(sorted.length / 2)],
+    cpuMicrosPerRequest: cpu[Math.floor(cpu.length / 2)],
     non2xx: results.reduce((sum, result) => sum + result.non2xx, 0),
     errors: results.reduce((sum, result) => sum + result.errors, 0),
     minRequestsPerSecond: sorted[0].requestsPerSecond,
@@ -175,6 +193,7 @@ export function printTable (rows: LoadResult[]): void {
     'req/s min–max': row.minRequestsPerSecond === undefined ? '' : `${row.minRequestsPerSecond}–${row.maxRequestsPerSecond}`,
     'p50 ms': row.latencyP50Ms,
     'p99 ms': row.latencyP99Ms,
+    'CPU µs/req': row.cpuMicrosPerRequest ?? '',
     non2xx: row.non2xx,
     errors: row.errors
   })))
@@ -184,8 +203,12 @@ export function printTable (rows: LoadResult[]): void {
 export function report (title: string, comparison: Comparison): void {
   console.log(`\n## ${title}`)
   printTable([comparison.baseline, ...comparison.subjects])
+  const baseCpu = comparison.baseline.cpuMicrosPerRequest
   for (const [index, subject] of comparison.subjects.entries()) {
-    console.log(`ratio ${subject.label} / ${comparison.baseline.label}: ${comparison.ratios[index]} (req/s)`)
+    const cpu = subject.cpuMicrosPerRequest !== undefined && baseCpu !== undefined
+      ? `; CPU per request ${ratio(subject.cpuMicrosPerRequest, baseCpu)}x`
+      : ''
+    console.log(`ratio ${subject.label} / ${comparison.baseline.label}: ${comparison.ratios[index]} (req/s)${cpu}`)
   }
   const failed = [comparison.baseline, ...comparison.subjects].filter((result) => result.non2xx > 0 || result.errors > 0)
   if (failed.length > 0) {
@@ -205,15 +228,18 @@ export interface Target {
   child: ChildProcess
   /** Whatever else the target printed on its first line (keys, ids). */
   info: Record<string, unknown>
+  /** User + system CPU time of the process so far (Linux /proc; undefined elsewhere). */
+  cpuMicros (): number | undefined
   stop (): Promise<void>
 }
 
 /**
  * Starts `bench/targets/<name>.ts` in a process of its own, so the server and autocannon do not
  * share an event loop (on 2 cores: one each). The target prints one JSON line `{ url, … }`.
+ * `execArgv` goes to its node (e.g. `--cpu-prof` to profile the worker under load).
  */
-export async function startTarget (name: string, env: Record<string, string> = {}): Promise<Target> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'targets', `${name}.ts`)], {
+export async function startTarget (name: string, env: Record<string, string> = {}, execArgv: string[] = []): Promise<Target> {
+  const child = spawn(process.execPath, [...execArgv, '--import', 'tsx', join(import.meta.dirname, 'targets', `${name}.ts`)], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit']
   })
@@ -232,9 +258,23 @@ export async function startTarget (name: string, env: Record<string, string> = {
     url: info.url as string,
     child,
     info,
+    cpuMicros: () => processCpuMicros(child.pid),
     stop: async () => {
       child.kill('SIGTERM')
       await exited
     }
+  }
+}
+
+const TICKS_PER_SECOND = 100 // USER_HZ: what /proc reports utime and stime in on Linux
+
+function processCpuMicros (pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined
+  try {
+    // Fields after the parenthesized command name: state is field 3, utime 14, stime 15.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * (1_000_000 / TICKS_PER_SECOND)
+  } catch {
+    return undefined
   }
 }
