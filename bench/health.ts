@@ -50,8 +50,8 @@ const worker = await startTarget('worker')
 try {
   const common = (durationSeconds = args.durationSeconds) => ({ durationSeconds, connections: args.connections })
   report(`health: ${args.rounds} x ${args.durationSeconds} s each, ${args.connections} connections`, await compareMany(
-    (seconds) => load({ ...common(seconds), label: 'GET / (bare Fastify hello-world)', url: `${hello.url}/` }),
-    [(seconds) => load({ ...common(seconds), label: 'GET /v1/health (worker)', url: `${worker.url}/v1/health` })],
+    (seconds) => load({ ...common(seconds), label: 'GET / (bare Fastify hello-world)', url: `${hello.url}/`, target: hello }),
+    [(seconds) => load({ ...common(seconds), label: 'GET /v1/health (worker)', url: `${worker.url}/v1/health`, target: worker })],
     args.rounds,
     args.warmupSeconds
   ))

@@ -35,10 +35,10 @@ try {
 
   const common = (durationSeconds = args.durationSeconds) => ({ durationSeconds, connections: args.connections })
   const comparison = await compareMany(
-    (seconds) => load({ ...common(seconds), label: 'GET / (bare Fastify hello-world)', url: `${hello.url}/` }),
+    (seconds) => load({ ...common(seconds), label: 'GET / (bare Fastify hello-world)', url: `${hello.url}/`, target: hello }),
     [
-      (seconds) => load({ ...common(seconds), label: 'GET /v1/runs/:id (worker, bearer key)', url: `${worker.url}/v1/runs/${runId}`, headers: auth }),
-      (seconds) => load({ ...common(seconds), label: 'GET /v1/health/live (worker, no key)', url: `${worker.url}/v1/health/live` }),
+      (seconds) => load({ ...common(seconds), label: 'GET /v1/runs/:id (worker, bearer key)', url: `${worker.url}/v1/runs/${runId}`, headers: auth, target: worker }),
+      (seconds) => load({ ...common(seconds), label: 'GET /v1/health/live (worker, no key)', url: `${worker.url}/v1/health/live`, target: worker }),
       (seconds = args.durationSeconds) => loop('world.runs.get, direct (in-process)', () => world.runs.get(directRunId), {
         concurrency: args.connections,
         durationSeconds: seconds

@@ -39,6 +39,7 @@ try {
       ...common(seconds),
       label: 'POST /v1/runs (worker, unique keys)',
       url: `${worker.url}/v1/runs`,
+      target: worker,
       method: 'POST',
       headers,
       body: BENCH_TRIGGER_BODY,
@@ -54,8 +55,8 @@ try {
   const replayed = await fetch(`${worker.url}/v1/runs`, { method: 'POST', headers: { ...headers, 'idempotency-key': 'bench-replay' }, body: BENCH_TRIGGER_BODY })
   if (replayed.status !== 202) throw new Error(`first trigger of the replay key failed: ${replayed.status} ${await replayed.text()}`)
   const replays = await compareMany(
-    (seconds) => load({ ...common(seconds), label: 'POST / (bare Fastify hello-world, same body)', url: `${hello.url}/`, method: 'POST', headers: { 'content-type': 'application/json' }, body: BENCH_TRIGGER_BODY }),
-    [(seconds) => load({ ...common(seconds), label: 'POST /v1/runs (worker, replay of one key)', url: `${worker.url}/v1/runs`, method: 'POST', headers: { ...headers, 'idempotency-key': 'bench-replay' }, body: BENCH_TRIGGER_BODY })],
+    (seconds) => load({ ...common(seconds), label: 'POST / (bare Fastify hello-world, same body)', url: `${hello.url}/`, target: hello, method: 'POST', headers: { 'content-type': 'application/json' }, body: BENCH_TRIGGER_BODY }),
+    [(seconds) => load({ ...common(seconds), label: 'POST /v1/runs (worker, replay of one key)', url: `${worker.url}/v1/runs`, target: worker, method: 'POST', headers: { ...headers, 'idempotency-key': 'bench-replay' }, body: BENCH_TRIGGER_BODY })],
     args.rounds,
     args.warmupSeconds
   )
