@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLocalWorld } from '@workflow/world-local'
 import { startNodeComputeWorkerServer } from '../server.js'
-import { benchArgs, compareMany, load, machine, report, startTarget } from './load.js'
+import { compareMany, load, report } from './load.js'
+import { benchSession } from './world.js'
 
 const BIN = join(import.meta.dirname, '../dist/bin/compute-worker.js')
 
@@ -42,23 +43,16 @@ async function standaloneStartupMs (dir: string): Promise<number> {
   return elapsed
 }
 
-const args = benchArgs()
-console.log(`machine: ${machine()}`)
-const dir = await mkdtemp(join(tmpdir(), 'cw-bench-health-'))
-const hello = await startTarget('hello')
-const worker = await startTarget('worker')
-try {
-  const common = (durationSeconds = args.durationSeconds) => ({ durationSeconds, connections: args.connections })
+await benchSession(async ({ args, hello, worker, timing }) => {
   report(`health: ${args.rounds} x ${args.durationSeconds} s each, ${args.connections} connections`, await compareMany(
-    (seconds) => load({ ...common(seconds), label: 'GET / (bare Fastify hello-world)', url: `${hello.url}/`, target: hello }),
-    [(seconds) => load({ ...common(seconds), label: 'GET /v1/health (worker)', url: `${worker.url}/v1/health`, target: worker })],
+    (seconds) => load({ ...timing(seconds), label: 'GET / (bare Fastify hello-world)', url: `${hello.url}/`, target: hello }),
+    [(seconds) => load({ ...timing(seconds), label: 'GET /v1/health (worker)', url: `${worker.url}/v1/health`, target: worker })],
     args.rounds,
     args.warmupSeconds
   ))
-} finally {
-  await worker.stop()
-  await hello.stop()
-}
+})
+
+const dir = await mkdtemp(join(tmpdir(), 'cw-bench-health-'))
 try {
   const startedAt = performance.now()
   const inProcess = await startNodeComputeWorkerServer({
@@ -66,7 +60,7 @@ try {
     sqlitePath: join(dir, 'worker.db'),
     port: 0
   })
-  console.log(`start-up, in process (startNodeComputeWorkerServer until listening, modules loaded cold): ${(performance.now() - startedAt).toFixed(0)} ms`)
+  console.log(`start-up, in process (startNodeComputeWorkerServer until listening, modules already loaded): ${(performance.now() - startedAt).toFixed(0)} ms`)
   await inProcess.close()
   if (existsSync(BIN)) {
     console.log(`start-up, standalone process (spawn until the first /v1/health answer): ${(await standaloneStartupMs(dir)).toFixed(0)} ms`)
@@ -76,4 +70,3 @@ try {
 } finally {
   await rm(dir, { recursive: true, force: true })
 }
-console.log(`machine after: ${machine()}`)

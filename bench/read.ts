@@ -6,26 +6,16 @@
  * The worker and the hello-world each run in a process of their own, autocannon in this one.
  * Run: node --import tsx bench/read.ts [--seconds 5] [--rounds 3] [--connections 10] [--quick]
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { createRun } from '../lib/runs/create-run.js'
 import { newRunId } from '../lib/runs/trigger.js'
-import { benchArgs, compareMany, load, loop, machine, ratio, report, startTarget } from './load.js'
-import { BENCH_INPUT, BENCH_TRIGGER_BODY, BENCH_WORKFLOW_ID, benchWorld } from './world.js'
+import { compareMany, load, loop, ratio, report } from './load.js'
+import { BENCH_INPUT, BENCH_TRIGGER_BODY, BENCH_WORKFLOW_ID, benchSession } from './world.js'
 
-const args = benchArgs()
-console.log(`machine: ${machine()}`)
-const dir = await mkdtemp(join(tmpdir(), 'cw-bench-read-'))
-const world = benchWorld(join(dir, 'world'))
-await world.start?.()
-const hello = await startTarget('hello')
-const worker = await startTarget('worker')
-try {
-  const auth = { authorization: `Bearer ${worker.info.key as string}` }
+await benchSession(async ({ args, hello, worker, world, headers, timing }) => {
+  const auth = { authorization: headers.authorization }
   const triggered = await fetch(`${worker.url}/v1/runs`, {
     method: 'POST',
-    headers: { ...auth, 'content-type': 'application/json', 'idempotency-key': 'bench-read' },
+    headers: { ...headers, 'idempotency-key': 'bench-read' },
     body: BENCH_TRIGGER_BODY
   })
   if (triggered.status !== 202) throw new Error(`trigger failed: ${triggered.status} ${await triggered.text()}`)
@@ -33,12 +23,11 @@ try {
   const directRunId = newRunId()
   await createRun(world, { runId: directRunId, deploymentId: 'dpl_bench', workflowName: BENCH_WORKFLOW_ID, input: BENCH_INPUT })
 
-  const common = (durationSeconds = args.durationSeconds) => ({ durationSeconds, connections: args.connections })
   const comparison = await compareMany(
-    (seconds) => load({ ...common(seconds), label: 'GET / (bare Fastify hello-world)', url: `${hello.url}/`, target: hello }),
+    (seconds) => load({ ...timing(seconds), label: 'GET / (bare Fastify hello-world)', url: `${hello.url}/`, target: hello }),
     [
-      (seconds) => load({ ...common(seconds), label: 'GET /v1/runs/:id (worker, bearer key)', url: `${worker.url}/v1/runs/${runId}`, headers: auth, target: worker }),
-      (seconds) => load({ ...common(seconds), label: 'GET /v1/health/live (worker, no key)', url: `${worker.url}/v1/health/live`, target: worker }),
+      (seconds) => load({ ...timing(seconds), label: 'GET /v1/runs/:id (worker, bearer key)', url: `${worker.url}/v1/runs/${runId}`, headers: auth, target: worker }),
+      (seconds) => load({ ...timing(seconds), label: 'GET /v1/health/live (worker, no key)', url: `${worker.url}/v1/health/live`, target: worker }),
       (seconds = args.durationSeconds) => loop('world.runs.get, direct (in-process)', () => world.runs.get(directRunId), {
         concurrency: args.connections,
         durationSeconds: seconds
@@ -50,10 +39,4 @@ try {
   report(`read: ${args.rounds} x ${args.durationSeconds} s each, ${args.connections} connections`, comparison)
   const [read, , direct] = comparison.subjects
   console.log(`ratio ${read.label} / ${direct.label}: ${ratio(read.requestsPerSecond, direct.requestsPerSecond)} (req/s)`)
-} finally {
-  await worker.stop()
-  await hello.stop()
-  await world.close?.()
-  await rm(dir, { recursive: true, force: true })
-}
-console.log(`machine after: ${machine()}`)
+})

@@ -8,24 +8,12 @@
  * baseline alternate, and the World's file store grows through the run on both sides.
  * Run: node --import tsx bench/trigger.ts [--seconds 5] [--rounds 3] [--connections 10] [--quick]
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { createRun } from '../lib/runs/create-run.js'
 import { newRunId } from '../lib/runs/trigger.js'
-import { benchArgs, compareMany, load, loop, machine, report, startTarget } from './load.js'
-import { BENCH_INPUT, BENCH_TRIGGER_BODY, BENCH_WORKFLOW_ID, benchWorld } from './world.js'
+import { compareMany, load, loop, report } from './load.js'
+import { BENCH_INPUT, BENCH_TRIGGER_BODY, BENCH_WORKFLOW_ID, benchSession } from './world.js'
 
-const args = benchArgs()
-console.log(`machine: ${machine()}`)
-const dir = await mkdtemp(join(tmpdir(), 'cw-bench-trigger-'))
-const world = benchWorld(join(dir, 'world'))
-await world.start?.()
-const hello = await startTarget('hello')
-const worker = await startTarget('worker')
-try {
-  const headers = { authorization: `Bearer ${worker.info.key as string}`, 'content-type': 'application/json' }
-  const common = (durationSeconds = args.durationSeconds) => ({ durationSeconds, connections: args.connections })
+await benchSession(async ({ args, hello, worker, world, headers, timing }) => {
   let counter = 0
 
   const triggers = await compareMany(
@@ -36,7 +24,7 @@ try {
       input: BENCH_INPUT
     }), { concurrency: args.connections, durationSeconds: seconds }),
     [(seconds) => load({
-      ...common(seconds),
+      ...timing(seconds),
       label: 'POST /v1/runs (worker, unique keys)',
       url: `${worker.url}/v1/runs`,
       target: worker,
@@ -55,16 +43,10 @@ try {
   const replayed = await fetch(`${worker.url}/v1/runs`, { method: 'POST', headers: { ...headers, 'idempotency-key': 'bench-replay' }, body: BENCH_TRIGGER_BODY })
   if (replayed.status !== 202) throw new Error(`first trigger of the replay key failed: ${replayed.status} ${await replayed.text()}`)
   const replays = await compareMany(
-    (seconds) => load({ ...common(seconds), label: 'POST / (bare Fastify hello-world, same body)', url: `${hello.url}/`, target: hello, method: 'POST', headers: { 'content-type': 'application/json' }, body: BENCH_TRIGGER_BODY }),
-    [(seconds) => load({ ...common(seconds), label: 'POST /v1/runs (worker, replay of one key)', url: `${worker.url}/v1/runs`, target: worker, method: 'POST', headers: { ...headers, 'idempotency-key': 'bench-replay' }, body: BENCH_TRIGGER_BODY })],
+    (seconds) => load({ ...timing(seconds), label: 'POST / (bare Fastify hello-world, same body)', url: `${hello.url}/`, target: hello, method: 'POST', headers: { 'content-type': 'application/json' }, body: BENCH_TRIGGER_BODY }),
+    [(seconds) => load({ ...timing(seconds), label: 'POST /v1/runs (worker, replay of one key)', url: `${worker.url}/v1/runs`, target: worker, method: 'POST', headers: { ...headers, 'idempotency-key': 'bench-replay' }, body: BENCH_TRIGGER_BODY })],
     args.rounds,
     args.warmupSeconds
   )
   report(`idempotent replay: ${args.rounds} x ${args.durationSeconds} s each, ${args.connections} connections`, replays)
-} finally {
-  await worker.stop()
-  await hello.stop()
-  await world.close?.()
-  await rm(dir, { recursive: true, force: true })
-}
-console.log(`machine after: ${machine()}`)
+})
