@@ -49,7 +49,7 @@ const ERROR_RESPONSES: Record<number, SharedError> = {
   },
   401: {
     name: 'Unauthorized',
-    description: '`unauthorized`: no API key, or an unknown or revoked one',
+    description: '`unauthorized`: no API key, or an unknown or revoked one; `invalid_signature` on provider webhooks',
     example: ['unauthorized', 'An API key is required: Authorization: Bearer <key>'],
     headers: { 'WWW-Authenticate': { description: 'Bearer realm="compute-worker"', schema: { type: 'string' } } }
   },

@@ -225,10 +225,12 @@ async function assertAssetsServed (app: FastifyInstance, html: string, prefix: s
   assert.match(initializer.body, /validatorUrl: null/)
 }
 
-test('GET /v1/openapi.json is outside the rate limit and the HTTPS requirement, like health', async (t) => {
+test('GET /v1/openapi.json is outside the rate limit and the HTTPS requirement, like health; /docs is not', async (t) => {
   const { app } = await build(t, { requireHttps: true, rateLimitPerMinute: 1 })
   for (let i = 0; i < 3; i++) assert.equal((await app.inject({ url: '/v1/openapi.json' })).statusCode, 200)
   assert.equal((await app.inject({ url: '/v1/runs', headers: bearer(KEYS.runsRead) })).json().code, 'https_required')
+  // The UI is where keys are typed: it follows requireHttps.
+  assert.equal((await app.inject({ url: '/docs' })).json().code, 'https_required')
 })
 
 test('mounted under a prefix in a host app: the document, the UI and the host routes all work', async (t) => {
