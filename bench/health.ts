@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLocalWorld } from '@workflow/world-local'
 import { startNodeComputeWorkerServer } from '../server.js'
-import { compareMany, load, report } from './load.js'
-import { benchSession } from './world.js'
+import { benchSession, compareMany, load, report } from './load.js'
 
 const BIN = join(import.meta.dirname, '../dist/bin/compute-worker.js')
 

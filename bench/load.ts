@@ -1,9 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { cpus, loadavg } from 'node:os'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import type { World } from '@workflow/world'
 import autocannon from 'autocannon'
+import { benchWorld } from './world.js'
 
 export interface LoadResult {
   label: string
@@ -264,6 +267,45 @@ export async function startTarget (name: string, env: Record<string, string> = {
       await exited
     }
   }
+}
+
+export interface BenchSession {
+  args: BenchArgs
+  /** The bare Fastify hello-world, in a process of its own. */
+  hello: Target
+  /** The worker, in a process of its own: `info.key` has every scope, a deployment is active. */
+  worker: Target
+  /** A World of this process, for the baselines that call it directly. */
+  world: World
+  /** `Authorization` and JSON content type with the worker's key. */
+  headers: Record<string, string>
+  /** Duration (the given one, a warm-up's) and connections of an autocannon run. */
+  timing: (durationSeconds?: number) => { durationSeconds: number, connections: number }
+}
+
+/**
+ * What every benchmark starts from (the machine and its load printed before and after), torn
+ * down afterwards whatever happens.
+ */
+export async function benchSession (run: (session: BenchSession) => Promise<void>): Promise<void> {
+  const args = benchArgs()
+  console.log(`machine: ${machine()}`)
+  const dir = await mkdtemp(join(tmpdir(), 'cw-bench-'))
+  const world = benchWorld(join(dir, 'world'))
+  await world.start?.()
+  const hello = await startTarget('hello')
+  const worker = await startTarget('worker')
+  try {
+    const headers = { authorization: `Bearer ${worker.info.key as string}`, 'content-type': 'application/json' }
+    const timing = (durationSeconds = args.durationSeconds) => ({ durationSeconds, connections: args.connections })
+    await run({ args, hello, worker, world, headers, timing })
+  } finally {
+    await worker.stop()
+    await hello.stop()
+    await world.close?.()
+    await rm(dir, { recursive: true, force: true })
+  }
+  console.log(`machine after: ${machine()}`)
 }
 
 const TICKS_PER_SECOND = 100 // USER_HZ: what /proc reports utime and stime in on Linux

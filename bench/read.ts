@@ -8,8 +8,8 @@
  */
 import { createRun } from '../lib/runs/create-run.js'
 import { newRunId } from '../lib/runs/trigger.js'
-import { compareMany, load, loop, ratio, report } from './load.js'
-import { BENCH_INPUT, BENCH_TRIGGER_BODY, BENCH_WORKFLOW_ID, benchSession } from './world.js'
+import { benchSession, compareMany, load, loop, ratio, report } from './load.js'
+import { BENCH_INPUT, BENCH_TRIGGER_BODY, BENCH_WORKFLOW_ID } from './world.js'
 
 await benchSession(async ({ args, hello, worker, world, headers, timing }) => {
   const auth = { authorization: headers.authorization }
