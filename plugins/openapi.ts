@@ -3,7 +3,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type } from 'typebox'
-import { baseDocument, documentedSchema, finishDocument, type RouteFacts } from '../lib/openapi/document.js'
+import { BODY_METHODS, baseDocument, documentedSchema, finishDocument, type RouteFacts } from '../lib/openapi/document.js'
 
 export const OPENAPI_PATH = '/v1/openapi.json'
 export const DOCS_PREFIX = '/docs'
@@ -22,9 +22,10 @@ export function canonicalUrl (url: string): string {
 
 function factsOf (route: RouteOptions): RouteFacts {
   const config = route.config ?? {}
-  const method = Array.isArray(route.method) ? route.method[0] : route.method
+  const methods = [route.method].flat().map((method) => String(method).toUpperCase())
   return {
-    method: String(method).toUpperCase(),
+    method: methods[0],
+    takesBody: methods.some((method) => BODY_METHODS.has(method)),
     url: canonicalUrl(route.url),
     authenticated: config.auth !== false,
     scope: config.scope,

@@ -15,7 +15,10 @@ export const REQUIRED_SCOPE_EXTENSION = 'x-required-scope'
 
 /** What the route's config and declaration say about it (framework-free). */
 export interface RouteFacts {
+  /** The first of the route's methods (the operation id's). */
   method: string
+  /** Whether one of its methods reads a body (POST, PUT, PATCH). */
+  takesBody: boolean
   url: string
   /** False for public routes (`config.auth: false`). */
   authenticated: boolean
@@ -28,7 +31,7 @@ export interface RouteFacts {
 
 type Schema = Record<string, unknown>
 
-const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH'])
+export const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH'])
 const LANE_MEDIA_TYPES = ['application/json', 'application/cbor']
 
 interface SharedError {
@@ -129,9 +132,8 @@ const ERROR_RESPONSES: Record<number, SharedError> = {
 export function implicitErrorStatuses (facts: RouteFacts, schema: Schema): number[] {
   const statuses = new Set<number>([500])
   const validates = ['body', 'querystring', 'params', 'headers'].some((key) => schema[key] !== undefined)
-  const takesBody = BODY_METHODS.has(facts.method)
-  if (validates || takesBody) statuses.add(400)
-  if (takesBody) { statuses.add(413); statuses.add(415) }
+  if (validates || facts.takesBody) statuses.add(400)
+  if (facts.takesBody) { statuses.add(413); statuses.add(415) }
   if (facts.url.includes('/:')) statuses.add(404)
   if (facts.authenticated) { statuses.add(401); statuses.add(403) }
   if (facts.httpsRequired) statuses.add(403)
@@ -224,6 +226,11 @@ export function baseDocument (): Schema {
       { name: 'webhooks', description: 'Provider webhooks, authenticated by signature' },
       { name: 'health', description: 'Probes: no key, no rate limit, plain HTTP allowed' },
       { name: 'world', description: 'Internal lane (`world:proxy`): the World over HTTP for a runtime elsewhere; tagged JSON or CBOR' },
+      {
+        name: 'internal',
+        description: "The executor's queue deliveries, for Worlds that deliver over HTTP: from this machine (loopback) or with " +
+          '`x-workflow-delivery-secret` only; not for API clients'
+      },
       { name: 'meta', description: 'This document' }
     ]
   }
@@ -251,6 +258,8 @@ function operationsOf (document: Schema): OperationObject[] {
  * Error responses become references to the shared ones (`#/components/responses/Unauthorized` …),
  * whose description lists the codes of that status; `ErrorResponse` becomes a named schema.
  */
+const ERROR_SCHEMA_REF = { $ref: '#/components/schemas/ErrorResponse' }
+
 function shareErrorResponses (document: Schema): void {
   const components = document.components as { schemas: Record<string, unknown>, responses?: Record<string, unknown> }
   const used = new Set<number>()
@@ -259,9 +268,17 @@ function shareErrorResponses (document: Schema): void {
       const shared = ERROR_RESPONSES[Number(status)]
       if (shared === undefined || '$ref' in response) continue
       // Errors are always JSON, whatever the route produces otherwise.
-      if (!Object.values(response.content ?? {}).some((media) => isErrorResponseSchema(media.schema))) continue
-      operation.responses![status] = { $ref: `#/components/responses/${shared.name}` }
-      used.add(Number(status))
+      if (Object.values(response.content ?? {}).some((media) => isErrorResponseSchema(media.schema))) {
+        operation.responses![status] = { $ref: `#/components/responses/${shared.name}` }
+        used.add(Number(status))
+        continue
+      }
+      // A route that answers either the worker's error or a shape of its own (the SDK's): the
+      // worker's one by reference.
+      for (const media of Object.values(response.content ?? {})) {
+        const members = media.schema?.anyOf
+        if (Array.isArray(members)) media.schema!.anyOf = members.map((member: Schema) => isErrorResponseSchema(member) ? ERROR_SCHEMA_REF : member)
+      }
     }
   }
   components.schemas.ErrorResponse = JSON.parse(JSON.stringify(ErrorResponse))
@@ -272,7 +289,7 @@ function shareErrorResponses (document: Schema): void {
       ...(headers !== undefined ? { headers } : {}),
       content: {
         'application/json': {
-          schema: { $ref: '#/components/schemas/ErrorResponse' },
+          schema: ERROR_SCHEMA_REF,
           example: { code, message, correlationId: 'b3f1c2d4-5e6f-4a8b-9c0d-1e2f3a4b5c6d' }
         }
       }
@@ -325,8 +342,26 @@ function dropUnusedTags (document: Schema): void {
   document.tags = (document.tags as Array<{ name: string }>).filter((tag) => used.has(tag.name))
 }
 
+/**
+ * @fastify/swagger gives every method of a multi-method route the same operation object: each
+ * gets its own, with an operation id of its own.
+ */
+function separateMethods (document: Schema): void {
+  for (const [path, item] of Object.entries(document.paths as Record<string, Record<string, OperationObject & { operationId?: string }>>)) {
+    const seen = new Set<object>()
+    for (const [method, operation] of Object.entries(item)) {
+      if (!seen.has(operation)) {
+        seen.add(operation)
+        continue
+      }
+      item[method] = { ...operation, operationId: operationIdOf(method, path) }
+    }
+  }
+}
+
 /** The last pass over the generated document (`transformObject`). */
 export function finishDocument (document: Schema): Schema {
+  separateMethods(document)
   shareErrorResponses(document)
   collapseLiteralUnions(document.paths)
   relaxRequestDefaults(document)
