@@ -2,22 +2,25 @@
  * Every benchmark, one after the other, each in a process of its own: `npm run bench` (which
  * builds first: the standalone start-up and the remote World run dist/). `--quick` is a smoke
  * run of a few seconds each: it shows the benchmarks work, its figures mean nothing.
- * Other arguments (`--seconds`, `--rounds`, `--connections`) go to the autocannon benchmarks.
+ * Other arguments (`--seconds`, `--rounds`, `--connections`) go to the autocannon benchmarks
+ * (read, trigger, health); remote-world and compute take their own defaults.
  * Prints the ratio lines of all of them at the end; exits 1 if any benchmark failed.
  */
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { machine } from './load.js'
 
-const BENCHMARKS: Array<{ file: string, autocannon: boolean }> = [
-  { file: 'read.ts', autocannon: true },
-  { file: 'trigger.ts', autocannon: true },
-  { file: 'health.ts', autocannon: true },
-  { file: 'remote-world.ts', autocannon: false }
-]
-
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
+
+/** Each benchmark and the arguments it gets from ours. */
+const BENCHMARKS: Array<{ file: string, args: string[] }> = [
+  { file: 'read.ts', args },
+  { file: 'trigger.ts', args },
+  { file: 'health.ts', args },
+  { file: 'remote-world.ts', args: quick ? ['--quick'] : [] },
+  { file: 'compute.ts', args: quick ? ['--runs', '20', '--repeat', '1'] : [] }
+]
 
 async function run (file: string, benchArgs: string[]): Promise<{ code: number | null, ratios: string[] }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, file), ...benchArgs], { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -34,9 +37,9 @@ console.log(`# compute-worker benchmarks${quick ? ' (--quick: a smoke run, not f
 const started = performance.now()
 const summary: string[] = []
 const failed: string[] = []
-for (const { file, autocannon } of BENCHMARKS) {
+for (const { file, args: benchArgs } of BENCHMARKS) {
   console.log(`\n# ${file}`)
-  const { code, ratios } = await run(file, autocannon ? args : args.filter((arg) => arg === '--quick'))
+  const { code, ratios } = await run(file, benchArgs)
   if (code !== 0) failed.push(`${file} (exit ${code})`)
   summary.push(...ratios.map((line) => `${file}: ${line}`))
 }
