@@ -5,8 +5,8 @@ import fp from 'fastify-plugin'
 import { Type } from 'typebox'
 import { BODY_METHODS, baseDocument, documentedSchema, finishDocument, type RouteFacts } from '../lib/openapi/document.js'
 
-export const OPENAPI_PATH = '/v1/openapi.json'
-export const DOCS_PREFIX = '/docs'
+const OPENAPI_PATH = '/v1/openapi.json'
+const DOCS_PREFIX = '/docs'
 
 // The UI's own bundle, styles and images only; inline styles are Swagger UI's.
 const DOCS_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
@@ -16,7 +16,7 @@ const DOCS_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsaf
  * A prefixed `/` route is registered twice (`/v1/runs` and `/v1/runs/`) and Fastify rewrites the
  * url of the options @fastify/swagger kept to the second form: document the first.
  */
-export function canonicalUrl (url: string): string {
+function canonicalUrl (url: string): string {
   return url.length > 1 ? url.replace(/\/$/, '') : url
 }
 

@@ -10,8 +10,8 @@ import { VERSION } from '../version.js'
  * lane's media types, operation ids.
  */
 
-export const SECURITY_SCHEME = 'apiKey'
-export const REQUIRED_SCOPE_EXTENSION = 'x-required-scope'
+const SECURITY_SCHEME = 'apiKey'
+const REQUIRED_SCOPE_EXTENSION = 'x-required-scope'
 
 /** What the route's config and declaration say about it (framework-free). */
 export interface RouteFacts {
@@ -129,7 +129,7 @@ const ERROR_RESPONSES: Record<number, SharedError> = {
 }
 
 /** Error statuses a route can answer besides those it declares, from what it is. */
-export function implicitErrorStatuses (facts: RouteFacts, schema: Schema): number[] {
+function implicitErrorStatuses (facts: RouteFacts, schema: Schema): number[] {
   const statuses = new Set<number>([500])
   const validates = ['body', 'querystring', 'params', 'headers'].some((key) => schema[key] !== undefined)
   if (validates || facts.takesBody) statuses.add(400)
@@ -142,7 +142,7 @@ export function implicitErrorStatuses (facts: RouteFacts, schema: Schema): numbe
 }
 
 /** `POST /v1/runs/:id/cancel` → `postV1RunsIdCancel`: stable and unique per method and path. */
-export function operationIdOf (method: string, url: string): string {
+function operationIdOf (method: string, url: string): string {
   const words = url.split(/[^A-Za-z0-9]+/).filter((word) => word !== '')
   return method.toLowerCase() + words.map((word) => word[0].toUpperCase() + word.slice(1)).join('')
 }
