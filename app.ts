@@ -13,6 +13,7 @@ import errorsPlugin from './plugins/errors.js'
 import httpsPlugin from './plugins/https.js'
 import idempotencyPlugin from './plugins/idempotency.js'
 import mutationAuditPlugin from './plugins/mutation-audit.js'
+import openapiPlugin from './plugins/openapi.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import runsPlugin from './plugins/runs.js'
 import storagePlugin from './plugins/storage.js'
@@ -71,6 +72,8 @@ export const computeWorkerPlugin: FastifyPluginAsync<ComputeWorkerPluginOptions>
   await fastify.register(deploymentsPlugin)
   await fastify.register(runsPlugin)
   await fastify.register(webhooksPlugin)
+  // Before the routes: it documents every route registered after it.
+  await fastify.register(openapiPlugin)
 
   // Only what the route files need goes to autoload: passing `opts` would carry `prefix` along.
   await fastify.register(autoload, {

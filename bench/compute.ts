@@ -157,6 +157,7 @@ async function main (): Promise<void> {
   const repeat = Number(values.repeat)
   console.log(`workflow ${workflow}, median of ${repeat}, each in a fresh process (node ${process.version})`)
   console.log('runs   bare ms   worker ms   worker runs/s   worker/bare')
+  const summary: string[] = []
   for (const count of values.runs.split(',').map(Number)) {
     const bare: number[] = []
     const worker: number[] = []
@@ -167,7 +168,9 @@ async function main (): Promise<void> {
     const b = median(bare)
     const w = median(worker)
     console.log(`${String(count).padEnd(6)} ${b.toFixed(0).padStart(8)} ${w.toFixed(0).padStart(11)} ${(count / (w / 1000)).toFixed(0).padStart(15)} ${(w / b).toFixed(2).padStart(13)}`)
+    summary.push(`ratio worker / bare, ${count} runs: ${(w / b).toFixed(2)} (time until all completed)`)
   }
+  for (const line of summary) console.log(line)
 }
 
 await main()

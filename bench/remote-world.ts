@@ -5,7 +5,7 @@
  *   remote: createRemoteWorld → the standalone worker (its own process, COMPUTE_WORKER_COMPUTE=none,
  *           world-local delivering back to this process) over loopback HTTP, CBOR.
  * The runtime and the real `wf build` bundles run here in both cases; rounds alternate.
- * Run: npm run build && node --import tsx bench/remote-world.ts [--events 300] [--runs 30] [--rounds 3]
+ * Run: npm run build && node --import tsx bench/remote-world.ts [--events 300] [--runs 30] [--rounds 3] [--quick]
  */
 import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
@@ -23,10 +23,13 @@ import { setWorld } from 'workflow/runtime'
 import { createRemoteWorld } from '../lib/client/index.js'
 import { buildFixtureApp } from '../test/fixtures/build.js'
 
-const { values } = parseArgs({ options: { events: { type: 'string', default: '300' }, runs: { type: 'string', default: '30' }, rounds: { type: 'string', default: '3' } } })
-const EVENTS = Number(values.events)
-const RUNS = Number(values.runs)
-const ROUNDS = Number(values.rounds)
+const { values } = parseArgs({
+  options: { events: { type: 'string' }, runs: { type: 'string' }, rounds: { type: 'string' }, quick: { type: 'boolean', default: false } }
+})
+const quick = values.quick === true
+const EVENTS = Number(values.events ?? (quick ? 30 : 300))
+const RUNS = Number(values.runs ?? (quick ? 3 : 30))
+const ROUNDS = Number(values.rounds ?? (quick ? 1 : 3))
 const API_KEY = 'bench-runtime-key-000000000000000001'
 const GREET = 'workflow//./workflows/demo//greet'
 
@@ -161,6 +164,8 @@ try {
   console.log('| measurement | n | p50 ms | p95 ms | mean ms |')
   console.log('|---|---|---|---|---|')
   for (const row of rows) console.log(`| ${row.label} | ${row.n} | ${row.p50.toFixed(2)} | ${row.p95.toFixed(2)} | ${row.mean.toFixed(2)} |`)
+  console.log(`ratio events.create remote / local: ${(rows[1].p50 / rows[0].p50).toFixed(2)} (p50 latency)`)
+  console.log(`ratio trivial run remote / local: ${(rows[3].p50 / rows[2].p50).toFixed(2)} (p50 latency)`)
   await local.world.close?.()
   await remote.world.close?.()
 } finally {

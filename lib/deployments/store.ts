@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto'
 import canonicalize from 'canonicalize'
-import { monotonicFactory } from 'ulid'
 import { ApiError } from '../errors.js'
 import { decodeCursor, encodeCursor, type Page } from '../pagination.js'
 import type { DeploymentView, WorkflowManifest } from '../schemas/deployments.js'
 import type { SqliteDatabase } from '../store/database.js'
+import { newUlid } from '../ulid.js'
 import { removeArtifacts, sweepOrphanArtifacts, writeArtifacts } from './artifacts.js'
 import { decodeFiles } from './files.js'
 import { assertManifest, manifestWorkflows, type ManifestWorkflow } from './manifest.js'
@@ -29,7 +29,6 @@ interface DeploymentRow {
   activated_at: number | null
 }
 
-const newUlid = monotonicFactory()
 const ORPHAN_MIN_AGE_MS = 15 * 60_000
 const LABEL_KEY = /^[A-Za-z0-9._/-]{1,63}$/
 

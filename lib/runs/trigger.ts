@@ -1,5 +1,4 @@
 import type { World } from '@workflow/world'
-import { monotonicFactory } from 'ulid'
 import { resolveWorkflow } from '../deployments/manifest.js'
 import type { DeploymentStore } from '../deployments/store.js'
 import { ApiError } from '../errors.js'
@@ -8,6 +7,7 @@ import { performIdempotently, type Claim, type IdempotentOutcome, type WorkResul
 import type { IdempotencyStore } from '../idempotency/store.js'
 import type { RunSummary, TriggerRequest } from '../schemas/runs.js'
 import { createRun } from './create-run.js'
+import { newUlid } from '../ulid.js'
 import { worldCall } from './world-errors.js'
 
 
@@ -21,7 +21,6 @@ export interface TriggerContext {
   correlationId?: string
 }
 
-const newUlid = monotonicFactory()
 
 /** A fresh run id, in the form start() generates (`wrun_<ULID>`). */
 export function newRunId (): string {

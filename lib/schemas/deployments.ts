@@ -33,7 +33,18 @@ export const CreateDeploymentBody = Type.Object({
     description: 'File name (relative path) → base64 content: flow.js, step.js, webhook.js (or .mjs) as `wf build` writes them'
   })),
   labels: Type.Optional(DeploymentLabels)
-}, { additionalProperties: false })
+}, {
+  additionalProperties: false,
+  examples: [{
+    manifest: {
+      version: '1.0.0',
+      steps: { 'workflows/order.ts': { chargeCard: { stepId: 'step//./workflows/order//chargeCard' } } },
+      workflows: { 'workflows/order.ts': { processOrder: { workflowId: 'workflow//./workflows/order//processOrder' } } }
+    },
+    files: { 'flow.js': 'Ly8gd2YgYnVpbGQgb3V0cHV0Cg==', 'step.js': 'Ly8gd2YgYnVpbGQgb3V0cHV0Cg==' },
+    labels: { gitSha: '3f9c2e1' }
+  }]
+})
 export type CreateDeploymentBody = Static<typeof CreateDeploymentBody>
 
 export const DeploymentFile = Type.Object({
@@ -51,7 +62,22 @@ export const Deployment = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   active: Type.Boolean(),
   activatedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When it was last activated' })
-}, { title: 'Deployment' })
+}, {
+  title: 'Deployment',
+  examples: [{
+    id: 'dpl_01JD8Q5R1T7Y3U9I5O1P7A3S9D',
+    digest: 'sha256:9b2f6c0d4e8a1f3b5c7d9e0f2a4b6c8d0e1f3a5b7c9d1e3f5a7b9c0d2e4f6a8b',
+    workflows: ['workflow//./workflows/order//processOrder'],
+    files: [
+      { name: 'flow.js', size: 24, sha256: '5d6c3c0f2b1e9a8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d' },
+      { name: 'step.js', size: 24, sha256: '5d6c3c0f2b1e9a8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d' }
+    ],
+    labels: { gitSha: '3f9c2e1' },
+    createdAt: '2026-01-15T09:00:00.000Z',
+    active: true,
+    activatedAt: '2026-01-15T09:00:05.000Z'
+  }]
+})
 export type DeploymentView = Static<typeof Deployment>
 
 export const DeploymentParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })

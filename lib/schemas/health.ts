@@ -24,7 +24,14 @@ const NotReadyFields = {
   status: Type.Literal('unavailable')
 }
 
-export const HealthResponse = Type.Object({ status: OkOrUnavailable, ...HealthFields })
+export const HealthResponse = Type.Object({ status: OkOrUnavailable, ...HealthFields }, {
+  examples: [{
+    status: 'ok',
+    version: '0.1.0',
+    world: { status: 'ok', target: 'local', specVersion: 3, checkedAt: '2026-01-15T09:30:00.000Z' },
+    database: 'ok'
+  }]
+})
 
 export const HealthUnavailableResponse = Type.Object({ ...NotReadyFields, ...HealthFields })
 

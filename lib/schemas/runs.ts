@@ -11,7 +11,10 @@ export const TriggerBody = Type.Object({
   workflowName: Type.String({ minLength: 1, maxLength: 1024, description: 'Workflow id of the manifest, or its export name when unique', examples: ['processOrder'] }),
   input: Type.Array(Type.Unknown(), { default: [], maxItems: 1000, description: 'The workflow arguments' }),
   deploymentId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Default: the active deployment' }))
-}, { additionalProperties: false })
+}, {
+  additionalProperties: false,
+  examples: [{ workflowName: 'processOrder', input: [{ orderId: 42, items: ['sku-1', 'sku-2'] }] }]
+})
 export type TriggerBody = Static<typeof TriggerBody>
 /** A trigger as callers write it: `input` (the workflow's arguments) defaults to none. */
 export type TriggerRequest = Omit<TriggerBody, 'input'> & { input?: unknown[] }
@@ -26,7 +29,16 @@ export const RunSummary = Type.Object({
   workflowName: Type.String({ description: 'The full workflow id' }),
   deploymentId: Type.String(),
   createdAt: Type.String({ format: 'date-time' })
-}, { title: 'RunSummary' })
+}, {
+  title: 'RunSummary',
+  examples: [{
+    runId: 'wrun_01JD8Q7W3X9V2C4N6B8M0K2H4F',
+    status: 'pending',
+    workflowName: 'workflow//./workflows/order//processOrder',
+    deploymentId: 'dpl_01JD8Q5R1T7Y3U9I5O1P7A3S9D',
+    createdAt: '2026-01-15T09:30:00.000Z'
+  }]
+})
 export type RunSummary = Static<typeof RunSummary>
 
 const RunError = Type.Object({ message: Type.String(), code: Type.Optional(Type.String()) })
@@ -42,7 +54,20 @@ export const Run = Type.Object({
   completedAt: Type.Optional(Type.String({ format: 'date-time' })),
   output: Type.Optional(Type.Unknown({ description: 'The return value, decoded to JSON (completed runs)' })),
   error: Type.Optional(RunError)
-}, { title: 'Run' })
+}, {
+  title: 'Run',
+  examples: [{
+    runId: 'wrun_01JD8Q7W3X9V2C4N6B8M0K2H4F',
+    status: 'completed',
+    workflowName: 'workflow//./workflows/order//processOrder',
+    deploymentId: 'dpl_01JD8Q5R1T7Y3U9I5O1P7A3S9D',
+    createdAt: '2026-01-15T09:30:00.000Z',
+    updatedAt: '2026-01-15T09:30:02.480Z',
+    startedAt: '2026-01-15T09:30:00.050Z',
+    completedAt: '2026-01-15T09:30:02.480Z',
+    output: { orderId: 42, charged: true, total: 129.9 }
+  }]
+})
 export type Run = Static<typeof Run>
 
 export const RunParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$' }) })
@@ -54,9 +79,11 @@ export const RunQuery = Type.Object({
 export const ResumeBody = Type.Object({
   token: Type.String({ minLength: 1, maxLength: 4096, description: "The hook's token" }),
   payload: Type.Optional(Type.Unknown({ description: 'Delivered to the hook, as resumeHook(token, payload) does' }))
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ token: 'approval:42', payload: { approved: true, by: 'ops@example.com' } }] })
 
-export const ResumeResponse = Type.Object({ runId: Type.String(), hookId: Type.String() })
+export const ResumeResponse = Type.Object({ runId: Type.String(), hookId: Type.String() }, {
+  examples: [{ runId: 'wrun_01JD8Q7W3X9V2C4N6B8M0K2H4F', hookId: 'hook_01JD8Q9C5V1B7N3M9K5J1H7G3F' }]
+})
 export type ResumeResponse = Static<typeof ResumeResponse>
 
 export const ListRunsQuery = Type.Object({

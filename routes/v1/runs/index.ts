@@ -151,6 +151,7 @@ const runs: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags,
       summary: "The run's default output stream, live: SSE (text/event-stream) or ndjson by Accept; resumable by index",
+      produces: ['text/event-stream', 'application/x-ndjson'],
       params: RunParams,
       querystring: StreamQuery,
       // A live stream: Fastify never serializes it.

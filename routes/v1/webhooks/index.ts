@@ -8,7 +8,10 @@ const WebhookAccepted = Type.Object({
   received: Type.Literal(true),
   deliveryId: Type.String(),
   runId: Type.Optional(Type.String())
-}, { additionalProperties: true })
+}, {
+  additionalProperties: true,
+  examples: [{ received: true, deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958', runId: 'wrun_01JD8Q7W3X9V2C4N6B8M0K2H4F' }]
+})
 
 const webhooks: FastifyPluginAsyncTypebox = async (fastify) => {
   const receiver = fastify.webhookReceiver

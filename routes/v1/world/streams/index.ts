@@ -13,7 +13,7 @@ import {
   StreamWriteQuery,
   WORLD_ERRORS
 } from '../../../../lib/schemas/world.js'
-import { FRAMES_MEDIA_TYPE } from '../../../../lib/world-proxy/codec.js'
+import { CBOR_MEDIA_TYPE, FRAMES_MEDIA_TYPE, JSON_MEDIA_TYPE, OCTET_MEDIA_TYPE } from '../../../../lib/world-proxy/codec.js'
 import { LANE_BODY_LIMITS } from '../../../../lib/world-proxy/limits.js'
 import { streamTargetOf, streamWriteOf } from '../../../../lib/world-proxy/stream-requests.js'
 
@@ -27,6 +27,7 @@ const streams: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'world.writeToStream / writeToStreamMulti',
       description: 'Not idempotent: a retried write appends twice. Zero-length chunks are dropped; a write to a stream this worker closed is 409.',
       tags: ['world'],
+      consumes: [OCTET_MEDIA_TYPE, JSON_MEDIA_TYPE, CBOR_MEDIA_TYPE],
       querystring: StreamWriteQuery,
       body: StreamWriteBody,
       response: { 204: NoContent, 413: ErrorResponse, ...WORLD_ERRORS, ...AUTHENTICATED_ERRORS }
@@ -59,6 +60,7 @@ const streams: FastifyPluginAsyncTypebox = async (fastify) => {
       description: `Content-Type ${FRAMES_MEDIA_TYPE}: frames kind:u8 ‖ index:u32be ‖ length:u32be ‖ payload; ` +
         'DATA (1, absolute chunk index), END (2), PING (3), ERROR (4, JSON error). An unknown stream is not a 404: the read waits.',
       tags: ['world'],
+      produces: [FRAMES_MEDIA_TYPE],
       querystring: StreamReadQuery,
       response: { 200: Type.Unknown({ description: 'binary frames' }), ...WORLD_ERRORS, ...AUTHENTICATED_ERRORS }
     }

@@ -117,7 +117,14 @@ const workflowRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         summary: "Resumes the webhook hook with this token, with its deployment's webhook handler (the SDK's createWebhook URL)",
         tags: ['webhooks'],
         params: WebhookParams,
-        response: { 404: ErrorResponse, 413: ErrorResponse, 429: ErrorResponse, 500: ErrorResponse }
+        // The handler sends the webhook handler's own bytes: this is documentation, never serialization.
+        response: {
+          '2xx': Type.Unknown({ description: "The answer of the deployment's webhook handler (its status, headers and body)" }),
+          404: ErrorResponse,
+          413: ErrorResponse,
+          429: ErrorResponse,
+          500: ErrorResponse
+        }
       },
       handler: async (request, reply) => {
         let response: Response
