@@ -135,18 +135,19 @@ export class WebhookReceiver {
     if (provider !== undefined && (deliveryId === undefined || !DELIVERY_ID.test(deliveryId))) {
       throw new ApiError(400, 'validation_error', 'The webhook delivery carries no usable delivery id')
     }
-    // Unconfigured providers (onWebhook only) without an id cannot be de-duplicated.
-    const id = deliveryId !== undefined && DELIVERY_ID.test(deliveryId) ? deliveryId : `unidentified-${randomUUID()}`
-    return await this.#process(delivery, provider, id, body)
+    // Unconfigured providers (onWebhook only) without an id cannot be de-duplicated, so they are
+    // not recorded either (a row nothing can match would only fill the table).
+    if (deliveryId !== undefined && DELIVERY_ID.test(deliveryId)) return await this.#process(delivery, provider, deliveryId, body, this.#deliveries)
+    return await this.#process(delivery, provider, `unidentified-${randomUUID()}`, body, undefined)
   }
 
-  async #process (delivery: WebhookDelivery, provider: WebhookProvider | undefined, deliveryId: string, body: unknown): Promise<WebhookAnswer> {
-    const reservation = this.#deliveries.reserve(delivery.provider, deliveryId, delivery.correlationId)
+  async #process (delivery: WebhookDelivery, provider: WebhookProvider | undefined, deliveryId: string, body: unknown, ledger: WebhookDeliveryStore | undefined): Promise<WebhookAnswer> {
+    const reservation = ledger?.reserve(delivery.provider, deliveryId, delivery.correlationId) ?? { state: 'reserved' }
     if (reservation.state === 'completed') {
       return { body: reservation.answer.body, status: 200, deliveryId, runId: reservation.answer.runId ?? undefined, outcome: 'duplicate', custom: true }
     }
     if (reservation.state === 'in_progress') {
-      throw new ApiError(409, 'idempotency_in_progress', `Delivery ${deliveryId} is being processed; retry later`)
+      throw new ApiError(409, 'idempotency_in_progress', `Delivery ${deliveryId} is being processed; retry later`, { headers: { 'retry-after': '1' } })
     }
     try {
       const headers = workflowHeaders(delivery.headers)
@@ -186,10 +187,10 @@ export class WebhookReceiver {
         }
       }
       if (status >= 200 && status < 300) {
-        this.#deliveries.complete(delivery.provider, deliveryId, { status, body: answerBody, runId: runId ?? null })
+        ledger?.complete(delivery.provider, deliveryId, { status, body: answerBody, runId: runId ?? null })
       } else {
         // Only successes are remembered: the provider's retry of a refused delivery is processed again.
-        this.#deliveries.release(delivery.provider, deliveryId)
+        ledger?.release(delivery.provider, deliveryId)
       }
       return {
         status,
@@ -201,7 +202,7 @@ export class WebhookReceiver {
         custom: customized
       }
     } catch (error) {
-      this.#deliveries.release(delivery.provider, deliveryId)
+      ledger?.release(delivery.provider, deliveryId)
       throw error
     }
   }

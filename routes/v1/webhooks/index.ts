@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { ErrorResponse } from '../../../lib/schemas/common.js'
 import { DEFAULT_WEBHOOK_BODY_BYTES } from '../../../lib/webhooks/providers.js'
-import { isApiError } from '../../../lib/errors.js'
+import { describeError } from '../../../plugins/errors.js'
 
 const WebhookAccepted = Type.Object({
   received: Type.Literal(true),
@@ -25,10 +26,12 @@ const webhooks: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/:provider', {
     bodyLimit,
     config: { auth: false },
+    onError: auditRefusal,
     schema: {
       summary: 'Receive a provider webhook (GitHub, Stripe, Standard Webhooks); authenticated by its signature',
       tags: ['webhooks'],
-      params: Type.Object({ provider: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' }) }),
+      // Any name: one that is not configured is 404 not_found (and audited), not a validation error.
+      params: Type.Object({ provider: Type.String({ maxLength: 256 }) }),
       response: {
         200: Type.Unknown({ description: 'A repeated delivery: the first answer again' }),
         202: WebhookAccepted,
@@ -41,35 +44,42 @@ const webhooks: FastifyPluginAsyncTypebox = async (fastify) => {
       }
     }
   }, async (request, reply) => {
-    const provider = request.params.provider
-    const audit = (outcome: string, extra: Record<string, unknown>) => request.audit({
-      action: 'webhook.receive',
-      target: `webhook:${provider}`,
-      outcome,
-      actorKeyId: null,
-      runId: typeof extra.runId === 'string' ? extra.runId : undefined,
-      metadata: { provider, ...extra }
+    const answer = await receiver.receive({
+      provider: request.params.provider,
+      headers: request.headers,
+      rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+      correlationId: request.correlationId
     })
-    try {
-      const answer = await receiver.receive({
-        provider,
-        headers: request.headers,
-        rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
-        correlationId: request.correlationId
-      })
-      audit(answer.outcome, { deliveryId: answer.deliveryId, runId: answer.runId, status: answer.status, reason: answer.reason })
-      // onWebhook answers are the library user's own shape: serialize them as they are.
-      if (answer.custom) reply.serializer(JSON.stringify)
-      return reply.code(answer.status as 202).send(answer.body as never)
-    } catch (error) {
-      if (isApiError(error)) {
-        audit('refused', { reason: error.code, status: error.statusCode, ...(error.details ?? {}) })
-      } else {
-        audit('failed', { reason: 'internal_error' })
-      }
-      throw error
-    }
+    auditDelivery(request, answer.outcome, { deliveryId: answer.deliveryId, runId: answer.runId, status: answer.status, reason: answer.reason })
+    // onWebhook answers are the library user's own shape: serialize them as they are.
+    if (answer.custom) reply.serializer(JSON.stringify)
+    return reply.code(answer.status as 202).send(answer.body as never)
   })
+}
+
+/**
+ * One audit row per delivery, refusals included: those of the receiver and Fastify's own (a body
+ * over the route limit). Rate-limited requests are not deliveries and leave none (a flood would
+ * otherwise fill the audit log).
+ */
+function auditDelivery (request: FastifyRequest, outcome: string, facts: Record<string, unknown>): void {
+  const provider = (request.params as { provider?: string }).provider ?? ''
+  request.audit({
+    action: 'webhook.receive',
+    target: `webhook:${provider}`,
+    outcome,
+    actorKeyId: null,
+    runId: typeof facts.runId === 'string' ? facts.runId : undefined,
+    metadata: { provider, ...facts }
+  })
+}
+
+async function auditRefusal (request: FastifyRequest, _reply: FastifyReply, error: Error): Promise<void> {
+  const described = describeError(error)
+  if (described.code === 'rate_limited') return
+  const { statusCode: status, code } = described
+  // The receiver's details say why (a signature's `reason`: stale_timestamp, no_match…).
+  auditDelivery(request, status >= 500 ? 'failed' : 'refused', { status, code, reason: code, ...(status < 500 ? described.details : undefined) })
 }
 
 export default webhooks

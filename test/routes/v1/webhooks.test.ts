@@ -11,14 +11,16 @@ import { deployFixture } from '../../public-lane.js'
 
 const GITHUB_SECRET = 'github-secret-1'
 const STRIPE_SECRET = 'whsec_stripe_secret_1'
+const STRIPE_OLD_SECRET = 'whsec_stripe_secret_0'
 const STANDARD_SECRET = 'whsec_' + Buffer.from('standard-secret-0123456789').toString('base64')
 const STANDARD_OLD_SECRET = 'whsec_' + Buffer.from('standard-secret-old-000000').toString('base64')
 
 const WEBHOOKS = {
   github: { scheme: 'github', secrets: [GITHUB_SECRET, 'github-secret-0'], trigger: { workflowName: 'greet' } },
-  stripe: { scheme: 'stripe', secret: STRIPE_SECRET, trigger: { workflowName: 'workflow//./workflows/demo//sum' } },
+  stripe: { scheme: 'stripe', secrets: [STRIPE_SECRET, STRIPE_OLD_SECRET], trigger: { workflowName: 'workflow//./workflows/demo//sum' } },
   acme: { scheme: 'standard', secrets: [STANDARD_SECRET, STANDARD_OLD_SECRET], trigger: { workflowName: 'greet' }, maxBodyBytes: 1024 },
-  quiet: { scheme: 'github', secret: 'quiet-secret' }
+  quiet: { scheme: 'github', secret: 'quiet-secret' },
+  roomy: { scheme: 'github', secret: GITHUB_SECRET }
 }
 
 async function worker (t: TestContext, extra: Record<string, unknown> = {}, deploy = true) {
@@ -104,7 +106,11 @@ test('github: wrong secret, missing header, tampered body are 401 invalid_signat
     const res = await app.inject({ method: 'POST', url: '/v1/webhooks/github', headers: { ...headers, 'x-workflow-correlation-id': `bad-${name.replaceAll(' ', '-')}` }, payload })
     assert.equal(res.statusCode, 401, name)
     assert.equal(res.json().code, 'invalid_signature', name)
-    assert.equal(auditFor(app, `bad-${name.replaceAll(' ', '-')}`)[0].outcome, 'refused', name)
+    const [row] = auditFor(app, `bad-${name.replaceAll(' ', '-')}`)
+    assert.equal(row.outcome, 'refused', name)
+    assert.equal(row.metadata.code, 'invalid_signature', name)
+    assert.equal(row.metadata.reason, res.json().reason, name)
+    assert.equal(typeof row.metadata.reason, 'string', name)
   }
   const runs = await app.workflowWorld.runs.list({})
   assert.equal(runs.data.length, 0)
@@ -118,7 +124,10 @@ test('github: the old secret of a rotation still verifies; a repeat delivery get
   const again = await app.inject({ method: 'POST', url: '/v1/webhooks/github', headers: { ...github(body, { delivery: 'gh-rot' }), 'x-workflow-correlation-id': 'wh-dup' }, payload: body })
   assert.equal(again.statusCode, 200)
   assert.deepEqual(again.json(), first.json())
-  assert.equal(auditFor(app, 'wh-dup')[0].outcome, 'duplicate')
+  const [duplicate] = auditFor(app, 'wh-dup')
+  assert.equal(duplicate.outcome, 'duplicate')
+  assert.equal(duplicate.metadata.deliveryId, 'gh-rot')
+  assert.equal(duplicate.metadata.runId, first.json().runId)
   assert.equal((await app.workflowWorld.runs.list({})).data.length, 1)
 })
 
@@ -142,11 +151,20 @@ test('stripe: valid, several v1 values, stale and future timestamps, wrong secre
     assert.equal(res.json().code, 'invalid_signature')
   }
 
+  const rotated = JSON.stringify({ id: 'evt_rotated', type: 'charge.succeeded' })
+  const byOldSecret = await app.inject({ method: 'POST', url: '/v1/webhooks/stripe', headers: stripe(rotated, { secret: STRIPE_OLD_SECRET }), payload: rotated })
+  assert.equal(byOldSecret.statusCode, 202, 'the old secret of a rotation still verifies')
+
+  const text = 'id=evt_text'
+  const nonJson = await app.inject({ method: 'POST', url: '/v1/webhooks/stripe', headers: { ...stripe(text), 'content-type': 'text/plain' }, payload: text })
+  assert.equal(nonJson.statusCode, 400)
+  assert.equal(nonJson.json().code, 'validation_error')
+
   // A retry of the same event with a fresh signature is the same delivery.
   const replay = await app.inject({ method: 'POST', url: '/v1/webhooks/stripe', headers: stripe(body, { timestamp: now - 5 }), payload: body })
   assert.equal(replay.statusCode, 200)
   assert.equal(replay.json().runId, ok.json().runId)
-  assert.equal((await app.workflowWorld.runs.list({})).data.length, 1)
+  assert.equal((await app.workflowWorld.runs.list({})).data.length, 2)
 })
 
 test('standard: valid, rotation, stale and future timestamps, tampered body; oversized body is 413', async (t) => {
@@ -168,18 +186,33 @@ test('standard: valid, rotation, stale and future timestamps, tampered body; ove
     assert.equal(res.json().code, 'invalid_signature')
   }
 
+  const replayed = await app.inject({ method: 'POST', url: '/v1/webhooks/acme', headers: standard(body, { id: 'msg_a' }), payload: body })
+  assert.equal(replayed.statusCode, 200, 'a repeated webhook-id is the same delivery')
+  assert.deepEqual(replayed.json(), ok.json())
+
+  const text = 'plain words'
+  const nonJson = await app.inject({ method: 'POST', url: '/v1/webhooks/acme', headers: { ...standard(text, { id: 'msg_text' }), 'content-type': 'text/plain' }, payload: text })
+  assert.equal(nonJson.statusCode, 400)
+  assert.equal(nonJson.json().code, 'validation_error')
+
   const big = JSON.stringify({ pad: 'x'.repeat(2000) })
-  const tooLarge = await app.inject({ method: 'POST', url: '/v1/webhooks/acme', headers: standard(big, { id: 'msg_big' }), payload: big })
+  const tooLarge = await app.inject({ method: 'POST', url: '/v1/webhooks/acme', headers: { ...standard(big, { id: 'msg_big' }), 'x-workflow-correlation-id': 'acme-big' }, payload: big })
   assert.equal(tooLarge.statusCode, 413)
   assert.equal(tooLarge.json().code, 'payload_too_large')
+  assert.equal(auditFor(app, 'acme-big')[0].metadata.reason, 'payload_too_large')
   assert.equal((await app.workflowWorld.runs.list({})).data.length, 2)
 })
 
 test('unknown provider 404, non-JSON body 400 after verification, missing delivery id 400, no key needed', async (t) => {
   const app = await worker(t)
-  const unknown = await app.inject({ method: 'POST', url: '/v1/webhooks/gitlab', headers: { 'content-type': 'application/json' }, payload: '{}' })
-  assert.equal(unknown.statusCode, 404)
-  assert.equal(unknown.json().code, 'not_found')
+  for (const [index, name] of ['gitlab', 'GitHub', 'no.such%20thing'].entries()) {
+    const unknown = await app.inject({ method: 'POST', url: `/v1/webhooks/${name}`, headers: { 'content-type': 'application/json', 'x-workflow-correlation-id': `unknown-${index}` }, payload: '{}' })
+    assert.equal(unknown.statusCode, 404, name)
+    assert.equal(unknown.json().code, 'not_found', name)
+    const [row] = auditFor(app, `unknown-${index}`)
+    assert.equal(row.outcome, 'refused', name)
+    assert.equal(row.metadata.reason, 'not_found', name)
+  }
 
   const text = 'not json at all'
   const nonJson = await app.inject({ method: 'POST', url: '/v1/webhooks/github', headers: { ...github(text), 'content-type': 'text/plain' }, payload: text })
@@ -195,6 +228,23 @@ test('unknown provider 404, non-JSON body 400 after verification, missing delive
   delete noContentType['content-type']
   const bare = await app.inject({ method: 'POST', url: '/v1/webhooks/github', headers: noContentType, payload: body })
   assert.equal(bare.statusCode, 202, 'the body is verified as bytes whatever its content type')
+})
+
+test('the route takes bodies up to 5 MiB by default (past Fastify\'s 1 MiB) and refuses larger ones with 413, audited', async (t) => {
+  const app = await worker(t)
+  const post = async (body: string, delivery: string) => await app.inject({
+    method: 'POST', url: '/v1/webhooks/roomy', headers: { ...github(body, { delivery }), 'x-workflow-correlation-id': delivery }, payload: body
+  })
+  const large = JSON.stringify({ pad: 'x'.repeat(4 * 1024 * 1024) })
+  assert.equal((await post(large, 'roomy-4mib')).statusCode, 202)
+
+  const tooLarge = await post(JSON.stringify({ pad: 'x'.repeat(5 * 1024 * 1024) }), 'roomy-5mib')
+  assert.equal(tooLarge.statusCode, 413)
+  assert.equal(tooLarge.json().code, 'payload_too_large')
+  const [row] = auditFor(app, 'roomy-5mib')
+  assert.equal(row.outcome, 'refused')
+  assert.equal(row.metadata.reason, 'payload_too_large')
+  assert.equal(row.metadata.provider, 'roomy')
 })
 
 test('a provider without a trigger acknowledges with 202 and starts nothing', async (t) => {
@@ -258,6 +308,17 @@ test('onWebhook gets the event (verified or not) and its { status, body } answer
   const repeat = await app.inject({ method: 'POST', url: '/v1/webhooks/custom', headers: { 'content-type': 'application/json', 'x-request-id': 'req-9' }, payload: '{"x":1}' })
   assert.equal(repeat.statusCode, 200)
   assert.equal(events.length, 2, 'a repeated delivery is not handed to onWebhook again')
+
+  // Without an id nothing can match a repeat: handled every time, and not recorded.
+  const stored = () => (app.controlDb.prepare("SELECT count(*) AS n FROM webhook_deliveries WHERE provider = 'custom'").get() as { n: number }).n
+  assert.equal(stored(), 1)
+  for (let i = 0; i < 2; i++) {
+    const anonymous = await app.inject({ method: 'POST', url: '/v1/webhooks/custom', headers: { 'content-type': 'application/json' }, payload: '{"x":2}' })
+    assert.equal(anonymous.statusCode, 200)
+    assert.match(anonymous.json().handled, /^unidentified-/)
+  }
+  assert.equal(events.length, 4)
+  assert.equal(stored(), 1)
 })
 
 test('a webhook configuration error stops start-up with the option named', async (t) => {
