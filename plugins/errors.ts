@@ -56,7 +56,8 @@ export default fp(async function errorsPlugin (fastify) {
       request.log.info({ code: described.code, statusCode: described.statusCode }, described.message)
     }
     if (described.headers !== undefined) reply.headers(described.headers)
-    if (described.statusCode === 401) reply.header('www-authenticate', 'Bearer realm="compute-worker"')
+    // A Bearer challenge for a missing or refused key; not for a webhook's bad signature.
+    if (described.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="compute-worker"')
     reply.code(described.statusCode).type('application/json; charset=utf-8').send({
       code: described.code,
       message: described.message,

@@ -5,6 +5,13 @@ import fp from 'fastify-plugin'
 import { Type } from 'typebox'
 import { BODY_METHODS, baseDocument, documentedSchema, finishDocument, type RouteFacts } from '../lib/openapi/document.js'
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route parses a body of any Content-Type itself: documented without 415. */
+    anyMediaType?: boolean
+  }
+}
+
 const OPENAPI_PATH = '/v1/openapi.json'
 const DOCS_PREFIX = '/docs'
 
@@ -31,7 +38,8 @@ function factsOf (route: RouteOptions): RouteFacts {
     scope: config.scope,
     rateLimited: config.rateLimit !== false,
     httpsRequired: config.httpsRequired !== false,
-    idempotent: config.idempotency !== undefined
+    idempotent: config.idempotency !== undefined,
+    anyMediaType: config.anyMediaType === true
   }
 }
 

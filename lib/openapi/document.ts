@@ -27,6 +27,8 @@ export interface RouteFacts {
   httpsRequired: boolean
   /** `config.idempotency`: Idempotency-Key required, answers may be replays. */
   idempotent: boolean
+  /** `config.anyMediaType`: the route takes a body of any Content-Type (no 415). */
+  anyMediaType: boolean
 }
 
 type Schema = Record<string, unknown>
@@ -54,7 +56,7 @@ const ERROR_RESPONSES: Record<number, SharedError> = {
     name: 'Unauthorized',
     description: '`unauthorized`: no API key, or an unknown or revoked one; `invalid_signature` on provider webhooks',
     example: ['unauthorized', 'An API key is required: Authorization: Bearer <key>'],
-    headers: { 'WWW-Authenticate': { description: 'Bearer realm="compute-worker"', schema: { type: 'string' } } }
+    headers: { 'WWW-Authenticate': { description: 'Bearer realm="compute-worker" (with `unauthorized`)', schema: { type: 'string' } } }
   },
   403: {
     name: 'Forbidden',
@@ -133,7 +135,8 @@ function implicitErrorStatuses (facts: RouteFacts, schema: Schema): number[] {
   const statuses = new Set<number>([500])
   const validates = ['body', 'querystring', 'params', 'headers'].some((key) => schema[key] !== undefined)
   if (validates || facts.takesBody) statuses.add(400)
-  if (facts.takesBody) { statuses.add(413); statuses.add(415) }
+  if (facts.takesBody) statuses.add(413)
+  if (facts.takesBody && !facts.anyMediaType) statuses.add(415)
   if (facts.url.includes('/:')) statuses.add(404)
   if (facts.authenticated) { statuses.add(401); statuses.add(403) }
   if (facts.httpsRequired) statuses.add(403)

@@ -25,7 +25,7 @@ const webhooks: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/:provider', {
     bodyLimit,
-    config: { auth: false },
+    config: { auth: false, anyMediaType: true },
     onError: auditRefusal,
     schema: {
       summary: 'Receive a provider webhook (GitHub, Stripe, Standard Webhooks); authenticated by its signature',

@@ -174,7 +174,9 @@ test('GET /v1/openapi.json', async (t) => {
         if (['post', 'put', 'patch'].includes(method)) {
           assert.ok(answersError(operation, 400, 'BadRequest'), `${where}: 400`)
           assert.ok(answersError(operation, 413, 'PayloadTooLarge'), `${where}: 413`)
-          assert.ok(answersError(operation, 415, 'UnsupportedMediaType'), `${where}: 415`)
+          // Provider webhooks verify the bytes of any Content-Type.
+          if (path === '/v1/webhooks/{provider}') assert.equal(operation.responses['415'], undefined, `${where}: no 415`)
+          else assert.ok(answersError(operation, 415, 'UnsupportedMediaType'), `${where}: 415`)
         }
         if (path.includes('{')) {
           assert.ok(answersError(operation, 400, 'BadRequest'), `${where}: 400`)

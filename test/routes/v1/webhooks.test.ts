@@ -106,6 +106,7 @@ test('github: wrong secret, missing header, tampered body are 401 invalid_signat
     const res = await app.inject({ method: 'POST', url: '/v1/webhooks/github', headers: { ...headers, 'x-workflow-correlation-id': `bad-${name.replaceAll(' ', '-')}` }, payload })
     assert.equal(res.statusCode, 401, name)
     assert.equal(res.json().code, 'invalid_signature', name)
+    assert.equal(res.headers['www-authenticate'], undefined, 'no Bearer challenge: the signature is the credential')
     const [row] = auditFor(app, `bad-${name.replaceAll(' ', '-')}`)
     assert.equal(row.outcome, 'refused', name)
     assert.equal(row.metadata.code, 'invalid_signature', name)
