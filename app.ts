@@ -6,6 +6,7 @@ import { resolveOptions, type ComputeWorkerOptions, type ResolvedOptions } from 
 import { enforceStrictRemoteGuard } from './lib/strict-guard.js'
 import auditPlugin from './plugins/audit.js'
 import authPlugin from './plugins/auth.js'
+import closingPlugin from './plugins/closing.js'
 import configPlugin from './plugins/config.js'
 import correlationPlugin from './plugins/correlation.js'
 import deploymentsPlugin from './plugins/deployments.js'
@@ -17,6 +18,7 @@ import openapiPlugin from './plugins/openapi.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import runsPlugin from './plugins/runs.js'
 import storagePlugin from './plugins/storage.js'
+import validationPlugin from './plugins/validation.js'
 import webhooksPlugin from './plugins/webhooks.js'
 import worldPlugin from './plugins/world.js'
 import worldLanePlugin from './plugins/world-lane.js'
@@ -56,8 +58,10 @@ export const computeWorkerPlugin: FastifyPluginAsync<ComputeWorkerPluginOptions>
   const config = opts[kResolvedOptions] ?? prepareOptions(opts, (message) => fastify.log.warn(message))
 
   await fastify.register(configPlugin, { config })
+  await fastify.register(validationPlugin)
   await fastify.register(errorsPlugin)
   await fastify.register(correlationPlugin, { requestIdIsCorrelationId: opts[kRequestIdIsCorrelationId] === true })
+  await fastify.register(closingPlugin)
   await fastify.register(storagePlugin, { sqlitePath: config.sqlitePath, seedApiKeys: config.seedApiKeys })
   await fastify.register(worldPlugin, { world: config.world, compute: config.compute, artifactDir: config.artifactDir })
   // Hook order matters: correlation, HTTPS guard, key identification, rate limit (all onRequest),

@@ -29,7 +29,8 @@ export function buildComputeWorkerApp (
     logController: new LogController({ requestIdLogLabel: 'correlationId' }),
     trustProxy: config.trustProxy,
     bodyLimit: MAX_BODY_BYTES,
-    return503OnClosing: true,
+    // plugins/closing.ts answers those requests in the contract's shape.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     ...serverOptions
   } as FastifyServerOptions)

@@ -59,3 +59,32 @@ export class OptionsError extends Error {
     this.name = 'OptionsError'
   }
 }
+
+// Node's network failures, SQLite's "cannot serve now", PostgreSQL's shutdown / too many connections.
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE',
+  'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_CANTOPEN', 'SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_PROTOCOL',
+  '57P01', '57P02', '57P03', '53300'
+])
+const UNAVAILABLE_MESSAGES = /^(The database connection is not open|Connection terminated)/
+
+function unavailableCode (code: unknown): boolean {
+  if (typeof code !== 'string') return false
+  // SQLITE_IOERR_* and SQLITE_BUSY_* are extended codes; SQLSTATE class 08 is "connection exception".
+  return UNAVAILABLE_CODES.has(code) || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_BUSY') || /^08[0-9A-Z]{3}$/.test(code)
+}
+
+/**
+ * Whether an error says a service the worker stands on (the World, its database, SQLite) cannot
+ * answer right now, rather than that the request is wrong: 503 `not_ready`, worth a retry.
+ * Follows `cause` and an AggregateError's first error (Node's connect to several addresses).
+ */
+export function isUnavailableError (error: unknown): boolean {
+  let current = error as { code?: unknown, message?: unknown, cause?: unknown, errors?: unknown[] } | undefined
+  for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    if (unavailableCode(current.code)) return true
+    if (typeof current.message === 'string' && UNAVAILABLE_MESSAGES.test(current.message)) return true
+    current = (current.cause ?? current.errors?.[0]) as typeof current
+  }
+  return false
+}

@@ -1,7 +1,7 @@
 import sensible from '@fastify/sensible'
 import type { FastifyError } from 'fastify'
 import fp from 'fastify-plugin'
-import { ApiError, defaultCodeForStatus } from '../lib/errors.js'
+import { ApiError, defaultCodeForStatus, isUnavailableError } from '../lib/errors.js'
 
 export interface ErrorDescription {
   statusCode: number
@@ -42,6 +42,9 @@ export function describeError (error: unknown): ErrorDescription {
   if (status === 503) {
     return { statusCode: 503, code: 'not_ready', message: err.message || 'Service unavailable' }
   }
+  if (isUnavailableError(error)) {
+    return { statusCode: 503, code: 'not_ready', message: 'A service the worker depends on is unavailable; retry later' }
+  }
   return { statusCode: 500, code: 'internal_error', message: 'Internal server error' }
 }
 
@@ -58,6 +61,9 @@ export default fp(async function errorsPlugin (fastify) {
     if (described.headers !== undefined) reply.headers(described.headers)
     // A Bearer challenge for a missing or refused key; not for a webhook's bad signature.
     if (described.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="compute-worker"')
+    // The body is the contract's error, whatever the route's schema for that status documents
+    // (health's 503 is its report): serialized as built.
+    reply.serializer(JSON.stringify)
     reply.code(described.statusCode).type('application/json; charset=utf-8').send({
       code: described.code,
       message: described.message,

@@ -12,6 +12,7 @@ import {
   type WorkflowRunWithoutData
 } from '@workflow/world'
 import { ApiError } from '../errors.js'
+import { CORRELATION_HEADER } from '../headers.js'
 import { getRunCapabilities } from '../sdk/core-internals.js'
 import { runEncryptionKey } from './view.js'
 import { getRun, hookNotFound, publicWorldError, worldCall } from './world-errors.js'
@@ -43,6 +44,8 @@ export async function cancelRun (world: World, runId: string): Promise<WorkflowR
 }
 
 export interface ResumeOptions {
+  /** Carried on the wake-up message (`x-workflow-correlation-id`), as triggers carry theirs. */
+  correlationId?: string
   /** Told when the wake-up could not be queued even after the background retries. */
   onEnqueueFailure?: (error: unknown, runId: string) => void
   /** Delays between enqueue attempts made while the request waits. */
@@ -102,7 +105,8 @@ export async function resumeHook (world: World, token: string, payload: unknown,
     }, {
       deploymentId: run.deploymentId,
       specVersion: run.specVersion ?? SPEC_VERSION_LEGACY,
-      ...(eventId !== undefined ? { idempotencyKey: `resume:${eventId}` } : {})
+      ...(eventId !== undefined ? { idempotencyKey: `resume:${eventId}` } : {}),
+      ...(options.correlationId !== undefined ? { headers: { [CORRELATION_HEADER]: options.correlationId } } : {})
     })
   }
   await enqueueWithRetries(enqueue, hook.runId, options)

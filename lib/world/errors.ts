@@ -101,6 +101,11 @@ const KINDS: WorldErrorKind[] = [
 
 const NOT_FOUND = /not found/i
 
+function defaultWorldCode (status: number): string {
+  if (status === 503) return 'not_ready'
+  return status >= 500 ? 'internal_error' : 'world_error'
+}
+
 function notFoundCode (message: string): string {
   return /^step\b/i.test(message) ? 'step_not_found' : 'not_found'
 }
@@ -126,7 +131,7 @@ export function classifyWorldError (error: unknown): WorldErrorMeaning | undefin
   }
   if (WorkflowWorldError.is(error as unknown)) {
     if (typeof error.status === 'number' && error.status >= 400 && error.status < 600) {
-      return meaning(error.status, error.code ?? (error.status >= 500 ? 'internal_error' : 'world_error'), error, error.name)
+      return meaning(error.status, error.code ?? defaultWorldCode(error.status), error, error.name)
     }
     // Without a status, world-local and world-postgres use it for "Step/Wait … not found" and
     // for rejected input (a client run id whose ULID time is out of range).

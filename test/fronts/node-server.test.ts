@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
-import type { AddressInfo } from 'node:net'
+import { connect, type AddressInfo } from 'node:net'
 import { test } from 'node:test'
-import { createNodeComputeWorkerServer, startNodeComputeWorkerServer } from '../../server.js'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { buildComputeWorkerApp, createNodeComputeWorkerServer, startNodeComputeWorkerServer } from '../../server.js'
 import { KEYS, bearer, testOptions } from '../helper.js'
 
 test('createNodeComputeWorkerServer returns an http.Server serving the worker once listening', async (t) => {
@@ -52,4 +53,31 @@ test('startNodeComputeWorkerServer rejects when the port is taken, and releases 
   const port = Number(new URL(first.url).port)
   const second = await testOptions(t)
   await assert.rejects(startNodeComputeWorkerServer({ ...second.options, port }), /EADDRINUSE/)
+})
+
+test('a request that arrives while the app closes gets 503 not_ready in the contract shape, with its correlation id', async (t) => {
+  const { options } = await testOptions(t)
+  const app = buildComputeWorkerApp(options)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  const socket = connect(port, '127.0.0.1')
+  t.after(() => { socket.destroy() })
+  await once(socket, 'connect')
+  let received = ''
+  socket.on('data', (chunk: Buffer) => { received += chunk.toString() })
+  // A request still sending its body keeps the connection busy while the close begins...
+  socket.write(`POST /v1/runs/resume HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${KEYS.runsWrite}\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{`)
+  await sleep(100)
+  const closing = app.close()
+  await sleep(100)
+  // ...and the next one on that connection arrives during it.
+  socket.write('}GET /v1/health HTTP/1.1\r\nhost: x\r\nx-workflow-correlation-id: corr-late\r\n\r\n')
+  await once(socket, 'close')
+  await closing
+  const [, late] = received.split(/(?=HTTP\/1\.1 )/)
+  assert.match(late, /^HTTP\/1\.1 503 /)
+  assert.match(late, /\r\nx-workflow-correlation-id: corr-late\r\n/i)
+  assert.match(late, /\r\nconnection: close\r\n/i)
+  const body = JSON.parse(late.slice(late.indexOf('\r\n\r\n') + 4))
+  assert.deepEqual(body, { code: 'not_ready', message: body.message, correlationId: 'corr-late' })
 })

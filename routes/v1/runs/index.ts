@@ -9,12 +9,16 @@ import { listRunEvents, listRuns } from '../../../lib/runs/listing.js'
 import { openRunStream, streamBody, type StreamFormat } from '../../../lib/runs/stream.js'
 import { newRunId, type TriggerPlan } from '../../../lib/runs/trigger.js'
 import { decodeRunOutput, runView } from '../../../lib/runs/view.js'
+import { LANE_BODY_LIMITS } from '../../../lib/world-proxy/limits.js'
 import { getRun } from '../../../lib/runs/world-errors.js'
 import { AUTHENTICATED_ERRORS, ErrorResponse } from '../../../lib/schemas/common.js'
 import {
   EventList, EventsQuery, ListRunsQuery, ResumeBody, ResumeResponse, Run, RunList, RunParams, RunQuery,
   RunSummary, StreamQuery, TriggerBody, TriggerHeaders
 } from '../../../lib/schemas/runs.js'
+
+// A trigger's input and a resume's payload each become one World event: the internal lane's limit for one.
+const RUN_BODY_LIMIT = LANE_BODY_LIMITS.eventCreate
 
 const tags = ['runs']
 const ERRORS = { 400: ErrorResponse, 404: ErrorResponse, ...AUTHENTICATED_ERRORS }
@@ -52,6 +56,7 @@ const runs: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.addHook('preClose', async () => { shutdown.abort() })
 
   fastify.post('/', {
+    bodyLimit: RUN_BODY_LIMIT,
     config: {
       scope: 'trigger:write',
       audit: 'runs.trigger',
@@ -120,6 +125,7 @@ const runs: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.post('/resume', {
+    bodyLimit: RUN_BODY_LIMIT,
     config: { scope: 'runs:write', audit: 'runs.resume' },
     schema: {
       tags,
@@ -129,6 +135,7 @@ const runs: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request) => {
     const resumed = await resumeHook(world, request.body.token, request.body.payload, {
+      correlationId: request.correlationId,
       onEnqueueFailure: (error, runId) => request.log.error({ err: error, runId }, 'resume: the run could not be woken up')
     })
     request.auditDetails = { target: resumed.hookId, runId: resumed.runId }

@@ -110,6 +110,10 @@ test('deployments refuse bad manifests, file names, base64, oversize and wrong k
     assert.equal(res.statusCode, 400, JSON.stringify(manifest))
     assert.equal(res.json().code, 'validation_error')
   }
+  // A misspelled field is refused, not silently dropped.
+  const extra = await post({ manifest: MANIFEST, label: { team: 'a' } })
+  assert.equal(extra.statusCode, 400)
+  assert.equal(extra.json().code, 'validation_error')
 
   for (const name of ['../escape.js', 'a/../../b.js', '/etc/passwd', 'dir\\file.js', 'nul\0.js', './flow.js', 'a//b.js', 'sp ace.js', '..', 'a/', 'x'.repeat(256)]) {
     const res = await post({ manifest: MANIFEST, files: { [name]: b64('x') } })

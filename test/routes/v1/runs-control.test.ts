@@ -63,7 +63,9 @@ test('reading, cancelling, resuming and listing runs that really execute', async
     await waitForHook(world, run.runId)
     const queue = world.queue.bind(world)
     let failures = 0
+    const sent: unknown[] = []
     world.queue = (async (...args: Parameters<typeof queue>) => {
+      sent.push(args[2]?.headers)
       if (failures < 1) {
         failures++
         throw new Error('injected queue failure')
@@ -71,9 +73,11 @@ test('reading, cancelling, resuming and listing runs that really execute', async
       world.queue = queue
       return await queue(...args)
     }) as typeof world.queue
-    const res = await app.inject({ method: 'POST', url: '/v1/runs/resume', headers: bearer(KEYS.runsWrite), payload: { token: 'approval:o-2', payload: 'yes' } })
+    const res = await app.inject({ method: 'POST', url: '/v1/runs/resume', headers: { ...bearer(KEYS.runsWrite), 'x-workflow-correlation-id': 'corr-resume-2' }, payload: { token: 'approval:o-2', payload: 'yes' } })
     assert.equal(res.statusCode, 200, res.body)
     assert.equal(failures, 1)
+    // The wake-up message carries the request's correlation id, each attempt.
+    assert.deepEqual(sent, [{ 'x-workflow-correlation-id': 'corr-resume-2' }, { 'x-workflow-correlation-id': 'corr-resume-2' }])
     assert.deepEqual((await waitForRun(app, run.runId, finished)).output, { orderId: 'o-2', approved: 'yes' })
   })
 

@@ -39,7 +39,15 @@ test('the public lane answers World errors with the internal lane\'s status and 
   assert.deepEqual([(await getRun()).statusCode, (await getRun()).json().code], [400, 'validation_error'])
 
   toThrow = new WorkflowWorldError('storage down', { status: 503 })
-  assert.equal((await getRun()).statusCode, 503)
+  assert.deepEqual([(await getRun()).statusCode, (await getRun()).json().code], [503, 'not_ready'])
+
+  // The World's database out of reach (world-postgres's pool, a socket): not ready, worth a retry.
+  toThrow = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })
+  const refused = await getRun()
+  assert.deepEqual([refused.statusCode, refused.json().code], [503, 'not_ready'])
+  assert.doesNotMatch(refused.body, /5432/)
+  toThrow = new Error('query failed', { cause: Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }) })
+  assert.deepEqual([(await getRun()).statusCode, (await getRun()).json().code], [503, 'not_ready'])
 
   toThrow = new Error('disk on fire')
   const unexpected = await getRun()
@@ -68,4 +76,13 @@ test('a hook of a run that has ended is hook_not_found, and nothing is recorded 
   assert.equal((await resume('in time')).statusCode, 200)
   const done = await waitForRun(app, run.runId, (current) => current.status === 'completed')
   assert.deepEqual(done.output, { orderId: 'late', approved: 'in time' })
+})
+
+test('SQLite out of service: authenticated routes answer 503 not_ready, not 500', async (t) => {
+  const { app } = await build(t)
+  app.controlDb.close()
+  const res = await app.inject({ method: 'GET', url: `/v1/runs/${RUN_ID}`, headers: bearer(KEYS.runsRead) })
+  assert.equal(res.statusCode, 503)
+  assert.equal(res.json().code, 'not_ready')
+  assert.equal(typeof res.json().correlationId, 'string')
 })

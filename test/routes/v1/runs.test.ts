@@ -180,7 +180,11 @@ test('POST /v1/runs refuses bad input and bad keys with the contract codes', asy
     [bearer(KEYS.runsRead), { workflowName: 'greet' }, 403, 'forbidden'],
     [bearer(KEYS.triggerWrite), { input: [] }, 400, 'validation_error'],
     [bearer(KEYS.triggerWrite), { workflowName: 'greet', input: 'not an array' }, 400, 'validation_error'],
-    [bearer(KEYS.triggerWrite), { workflowName: '' }, 400, 'validation_error']
+    [bearer(KEYS.triggerWrite), { workflowName: '' }, 400, 'validation_error'],
+    // A misspelled field is refused, not dropped (this one would run on the active deployment).
+    [bearer(KEYS.triggerWrite), { workflowName: 'greet', input: [], deploymentID: 'dpl_x' }, 400, 'validation_error'],
+    // Bodies are not coerced: 42 is not "42".
+    [bearer(KEYS.triggerWrite), { workflowName: 42, input: [] }, 400, 'validation_error']
   ]
   for (const [headers, payload, status, code] of cases) {
     const res = await app.inject({ method: 'POST', url: '/v1/runs', headers: { ...headers, 'idempotency-key': 'bad-input' }, payload: payload as object })
@@ -192,6 +196,19 @@ test('POST /v1/runs refuses bad input and bad keys with the contract codes', asy
   assert.equal(malformed.json().code, 'validation_error')
   const text = await app.inject({ method: 'POST', url: '/v1/runs', headers: { ...bearer(KEYS.triggerWrite), 'idempotency-key': 't', 'content-type': 'application/xml' }, payload: '<run/>' })
   assert.equal(text.statusCode, 415)
+
+  // A run's input is one World event: 16 MiB, as the internal lane's event create.
+  const huge = JSON.stringify({ workflowName: 'greet', input: ['x'.repeat(16 * 1024 * 1024)] })
+  const tooLarge = await app.inject({ method: 'POST', url: '/v1/runs', headers: { ...bearer(KEYS.triggerWrite), 'idempotency-key': 'huge', 'content-type': 'application/json' }, payload: huge })
+  assert.equal(tooLarge.statusCode, 413)
+  assert.equal(tooLarge.json().code, 'payload_too_large')
+  const hugeResume = JSON.stringify({ token: 't', payload: 'x'.repeat(16 * 1024 * 1024) })
+  const resumeTooLarge = await app.inject({ method: 'POST', url: '/v1/runs/resume', headers: { ...bearer(KEYS.runsWrite), 'content-type': 'application/json' }, payload: hugeResume })
+  assert.equal(resumeTooLarge.statusCode, 413)
+  // Query strings are text: their numbers are still read as numbers.
+  assert.equal((await app.inject({ method: 'GET', url: '/v1/runs?limit=2', headers: bearer(KEYS.runsRead) })).statusCode, 200)
+  assert.equal((await app.inject({ method: 'POST', url: '/v1/runs/resume', headers: bearer(KEYS.runsWrite), payload: { token: 't', payload: 1, extra: true } })).json().code, 'validation_error')
+  assert.equal((await runsIn(options.world)).length, 0, 'nothing refused was created')
 })
 
 test('restart keeps deployments, the active pointer and idempotency records', async (t) => {

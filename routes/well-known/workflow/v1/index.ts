@@ -5,6 +5,7 @@ import { Type } from 'typebox'
 import { ApiError } from '../../../../lib/errors.js'
 import { WORKFLOW_CORE_VERSION } from '../../../../lib/compute/health-check.js'
 import { ErrorResponse } from '../../../../lib/schemas/common.js'
+import { LANE_BODY_LIMITS } from '../../../../lib/world-proxy/limits.js'
 import {
   DeliveryEndpointParams, DeliveryFailure, DeliveryResponse, EndpointHealthResponse, WebhookParams
 } from '../../../../lib/schemas/compute.js'
@@ -76,6 +77,7 @@ const workflowRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const config = { auth: false, rateLimit: false, httpsRequired: false } as const
 
     fastify.post('/:endpoint', {
+      bodyLimit: LANE_BODY_LIMITS.queuePublish,
       config,
       onRequest: guard,
       schema: {

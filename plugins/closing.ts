@@ -1,0 +1,17 @@
+import fp from 'fastify-plugin'
+import { ApiError } from '../lib/errors.js'
+
+/**
+ * Requests that arrive while the worker shuts down are refused as the contract says (503
+ * `not_ready`, the correlation id, `connection: close`) rather than with Fastify's own body
+ * (`return503OnClosing`, off in the standalone fronts). Requests already in flight finish.
+ */
+export default fp(async function closingPlugin (fastify) {
+  let closing = false
+  fastify.addHook('preClose', async () => { closing = true })
+  fastify.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return
+    reply.header('connection', 'close')
+    throw new ApiError(503, 'not_ready', 'The worker is shutting down; retry on another instance')
+  })
+}, { name: 'compute-worker-closing', fastify: '5.x', dependencies: ['compute-worker-correlation'] })
