@@ -4,6 +4,7 @@ import type { FastifyInstance, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type } from 'typebox'
 import { BODY_METHODS, baseDocument, documentedSchema, finishDocument, type RouteFacts } from '../lib/openapi/document.js'
+import { VERSION } from '../lib/version.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -76,7 +77,17 @@ export default fp(async function openapiPlugin (fastify) {
     schema: {
       summary: 'This OpenAPI 3.1 document; no authentication',
       tags: ['meta'],
-      response: { 200: Type.Object({ openapi: Type.String() }, { additionalProperties: true, description: 'OpenAPI 3.1 document' }) }
+      response: {
+        200: Type.Object({ openapi: Type.String() }, {
+          additionalProperties: true,
+          description: 'OpenAPI 3.1 document',
+          examples: [{
+            openapi: '3.1.0',
+            info: { title: '@workflow-studio/compute-worker', version: VERSION },
+            paths: { '/v1/health/live': { get: { operationId: 'getV1HealthLive', summary: 'Liveness for orchestrators', tags: ['health'] } } }
+          }]
+        })
+      }
     }
   }, async (_request, reply) => {
     serialized ??= JSON.stringify(fastify.swagger())

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http'
 import { ErrorResponse } from '../schemas/common.js'
 import type { Scope } from '../scopes.js'
 import { VERSION } from '../version.js'
+import { STREAMING_MEDIA_EXAMPLES } from './media-examples.js'
 
 /**
  * How the worker's OpenAPI 3.1 document is shaped from its routes (@fastify/swagger does the
@@ -239,7 +240,7 @@ export function baseDocument (): Schema {
   }
 }
 
-interface MediaObject { schema?: Schema, example?: unknown }
+interface MediaObject { schema?: Schema, example?: unknown, examples?: Record<string, unknown> }
 interface Parameter { required?: boolean, schema?: Schema }
 interface OperationObject {
   parameters?: Parameter[]
@@ -362,10 +363,28 @@ function separateMethods (document: Schema): void {
   }
 }
 
+/**
+ * Bodies no schema describes (live streams, raw bytes) get their examples by media type. The
+ * media object is replaced, not changed: @fastify/swagger gives every media type of a body one
+ * shared object, whose JSON example (a stream write's JSON form) is no example of raw bytes.
+ */
+function exampleStreamingMedia (document: Schema): void {
+  for (const operation of operationsOf(document)) {
+    const contents = [operation.requestBody?.content, ...Object.values(operation.responses ?? {}).map((response) => 'content' in response ? response.content : undefined)]
+    for (const content of contents) {
+      for (const [type, media] of Object.entries(content ?? {})) {
+        const examples = STREAMING_MEDIA_EXAMPLES[type]
+        if (examples !== undefined) content![type] = { schema: media.schema, examples }
+      }
+    }
+  }
+}
+
 /** The last pass over the generated document (`transformObject`). */
 export function finishDocument (document: Schema): Schema {
   separateMethods(document)
   shareErrorResponses(document)
+  exampleStreamingMedia(document)
   collapseLiteralUnions(document.paths)
   relaxRequestDefaults(document)
   dropUnusedTags(document)

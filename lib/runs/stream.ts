@@ -68,7 +68,8 @@ async function decodeChunk (chunk: Uint8Array, revivers: ReturnType<typeof publi
 
 export type StreamFormat = 'sse' | 'ndjson'
 
-const frames = {
+/** How each format writes a value, the end and an error (also the OpenAPI examples' source). */
+export const streamFrames = {
   sse: {
     chunk: (index: number, value: unknown) => `id: ${index}\ndata: ${JSON.stringify(value ?? null)}\n\n`,
     end: (nextIndex: number) => `event: end\ndata: ${JSON.stringify({ nextIndex })}\n\n`,
@@ -99,7 +100,7 @@ export interface StreamBodyOptions {
  * the World's reader released when the body is destroyed (the client went away).
  */
 export function streamBody (stream: RunStream, format: StreamFormat, options: StreamBodyOptions = {}): Readable {
-  const frame = frames[format]
+  const frame = streamFrames[format]
   let wake: (() => void) | undefined
   let finished = false
   const body = new Readable({

@@ -8,7 +8,7 @@ export const DeliveryEndpointParams = Type.Object({
 export const DeliveryResponse = Type.Union([
   Type.Object({ ok: Type.Literal(true) }),
   Type.Object({ timeoutSeconds: Type.Number({ description: 'Deliver the message again after this many seconds' }) })
-], { title: 'DeliveryAnswer' })
+], { title: 'DeliveryAnswer', examples: [{ timeoutSeconds: 3600 }] })
 
 export const DeliveryFailure = Type.Object({ error: Type.Unknown() }, { additionalProperties: true })
 
@@ -17,6 +17,13 @@ export const EndpointHealthResponse = Type.Object({
   endpoint: Type.String(),
   specVersion: Type.Number(),
   workflowCoreVersion: Type.String()
+}, { examples: [{ healthy: true, endpoint: '/.well-known/workflow/v1/flow', specVersion: 3, workflowCoreVersion: '4.8.9' }] })
+
+/** Documentation only: the handler sends the webhook handler's own bytes, never serialized. */
+export const WebhookHandlerAnswer = Type.Unknown({
+  description: "The answer of the deployment's webhook handler (its status, headers and body): 202 without a body by default, " +
+    "or the workflow's own Response (`respondWith`)",
+  examples: [{ received: true }]
 })
 
 export const WebhookParams = Type.Object({

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox'
+import { DEPLOYMENT_ID, WORKFLOW_ID } from './examples.js'
 import { PageOf, pageQuery } from './page.js'
 
 /** The workflow names start() can queue ([C] runtime/helpers.js SAFE_WORKFLOW_NAME_PATTERN). */
@@ -53,9 +54,23 @@ export const DeploymentFile = Type.Object({
   sha256: Type.String({ description: 'hex' })
 })
 
+const deploymentExample = {
+  id: DEPLOYMENT_ID,
+  digest: 'sha256:9b2f6c0d4e8a1f3b5c7d9e0f2a4b6c8d0e1f3a5b7c9d1e3f5a7b9c0d2e4f6a8b',
+  workflows: [WORKFLOW_ID],
+  files: [
+    { name: 'flow.js', size: 19, sha256: 'b0d008bb03cc3fe1806197e436fc6b8545c1342654ad049663d33ad667ceb38a' },
+    { name: 'step.js', size: 19, sha256: 'b0d008bb03cc3fe1806197e436fc6b8545c1342654ad049663d33ad667ceb38a' }
+  ],
+  labels: { gitSha: '3f9c2e1' },
+  createdAt: '2026-01-15T09:00:00.000Z',
+  active: true,
+  activatedAt: '2026-01-15T09:00:05.000Z'
+}
+
 export const Deployment = Type.Object({
-  id: Type.String({ examples: ['dpl_01JD8Q7W3X9V2C4N6B8M0K2H4F'] }),
-  digest: Type.String({ description: 'sha256 over the manifest and every file digest', examples: ['sha256:…'] }),
+  id: Type.String({ examples: [DEPLOYMENT_ID] }),
+  digest: Type.String({ description: 'sha256 over the manifest and every file digest', examples: [deploymentExample.digest] }),
   workflows: Type.Array(Type.String(), { description: 'The workflow ids of the manifest' }),
   files: Type.Array(DeploymentFile),
   labels: DeploymentLabels,
@@ -64,19 +79,7 @@ export const Deployment = Type.Object({
   activatedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When it was last activated' })
 }, {
   title: 'Deployment',
-  examples: [{
-    id: 'dpl_01JD8Q5R1T7Y3U9I5O1P7A3S9D',
-    digest: 'sha256:9b2f6c0d4e8a1f3b5c7d9e0f2a4b6c8d0e1f3a5b7c9d1e3f5a7b9c0d2e4f6a8b',
-    workflows: ['workflow//./workflows/order//processOrder'],
-    files: [
-      { name: 'flow.js', size: 24, sha256: '5d6c3c0f2b1e9a8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d' },
-      { name: 'step.js', size: 24, sha256: '5d6c3c0f2b1e9a8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d' }
-    ],
-    labels: { gitSha: '3f9c2e1' },
-    createdAt: '2026-01-15T09:00:00.000Z',
-    active: true,
-    activatedAt: '2026-01-15T09:00:05.000Z'
-  }]
+  examples: [deploymentExample]
 })
 export type DeploymentView = Static<typeof Deployment>
 
@@ -84,5 +87,7 @@ export const DeploymentParams = Type.Object({ id: Type.String({ minLength: 1, ma
 
 export const ListQuery = Type.Object(pageQuery(100, 20))
 
-export const DeploymentList = PageOf(Deployment)
+export const DeploymentList = PageOf(Deployment, {
+  examples: [{ data: [deploymentExample], cursor: null, hasMore: false }]
+})
 export type DeploymentList = Static<typeof DeploymentList>

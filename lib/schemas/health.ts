@@ -42,7 +42,7 @@ export const LivenessResponse = Type.Object({
   status: Type.Literal('ok'),
   version: Type.String(),
   uptimeSeconds: Type.Number({ description: 'Seconds since the process started' })
-})
+}, { examples: [{ status: 'ok', version: '0.1.0', uptimeSeconds: 86400 }] })
 
 const CheckStatus = Type.Object({
   status: OkOrUnavailable,
@@ -69,6 +69,20 @@ export const ReadinessResponse = Type.Object({
   status: Type.Literal('ok'),
   version: Type.String(),
   checks: ReadinessChecks
+}, {
+  examples: [{
+    status: 'ok',
+    version: '0.1.0',
+    checks: {
+      world: { status: 'ok', target: 'local', specVersion: 3, checkedAt: '2026-01-15T09:30:00.000Z' },
+      database: { status: 'ok', checkedAt: '2026-01-15T09:30:00.001Z' },
+      compute: {
+        status: 'ok',
+        kind: 'in-process',
+        detail: { kind: 'in-process', ready: true, loaded: ['dpl_01JD8Q5R1T7Y3V9K5N1P7A3S9D'], loads: 1, crashes: 0, failedLoads: [] }
+      }
+    }
+  }]
 })
 
 export const NotReadyResponse = Type.Object({ ...NotReadyFields, version: Type.String(), checks: ReadinessChecks })

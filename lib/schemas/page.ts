@@ -1,12 +1,12 @@
-import { Type, type TSchema } from 'typebox'
+import { Type, type TObjectOptions, type TSchema } from 'typebox'
 
 /** A page of a list route (`lib/pagination.ts` Page): follow `cursor` while `hasMore`. */
-export function PageOf<T extends TSchema> (item: T) {
+export function PageOf<T extends TSchema> (item: T, options?: TObjectOptions) {
   return Type.Object({
     data: Type.Array(item),
     cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass back as ?cursor= for the next page' }),
     hasMore: Type.Boolean()
-  })
+  }, options)
 }
 
 /** `limit` and `cursor` of a list route's query string. */

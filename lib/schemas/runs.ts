@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox'
+import { DEPLOYMENT_ID, HOOK_ID, publicEventPageExample, publicRunExample, publicRunPageExample, RUN_ID, WORKFLOW_ID } from './examples.js'
 import { PageOf, pageQuery } from './page.js'
 
 /** The World's run status (`WorkflowRunStatus` of @workflow/world). */
@@ -24,7 +25,7 @@ export const TriggerHeaders = Type.Object({
 })
 
 export const RunSummary = Type.Object({
-  runId: Type.String({ examples: ['wrun_01JD8Q7W3X9V2C4N6B8M0K2H4F'] }),
+  runId: Type.String({ examples: [RUN_ID] }),
   status: RunStatus,
   workflowName: Type.String({ description: 'The full workflow id' }),
   deploymentId: Type.String(),
@@ -32,11 +33,11 @@ export const RunSummary = Type.Object({
 }, {
   title: 'RunSummary',
   examples: [{
-    runId: 'wrun_01JD8Q7W3X9V2C4N6B8M0K2H4F',
+    runId: RUN_ID,
     status: 'pending',
-    workflowName: 'workflow//./workflows/order//processOrder',
-    deploymentId: 'dpl_01JD8Q5R1T7Y3U9I5O1P7A3S9D',
-    createdAt: '2026-01-15T09:30:00.000Z'
+    workflowName: WORKFLOW_ID,
+    deploymentId: DEPLOYMENT_ID,
+    createdAt: publicRunExample.createdAt
   }]
 })
 export type RunSummary = Static<typeof RunSummary>
@@ -56,17 +57,7 @@ export const Run = Type.Object({
   error: Type.Optional(RunError)
 }, {
   title: 'Run',
-  examples: [{
-    runId: 'wrun_01JD8Q7W3X9V2C4N6B8M0K2H4F',
-    status: 'completed',
-    workflowName: 'workflow//./workflows/order//processOrder',
-    deploymentId: 'dpl_01JD8Q5R1T7Y3U9I5O1P7A3S9D',
-    createdAt: '2026-01-15T09:30:00.000Z',
-    updatedAt: '2026-01-15T09:30:02.480Z',
-    startedAt: '2026-01-15T09:30:00.050Z',
-    completedAt: '2026-01-15T09:30:02.480Z',
-    output: { orderId: 42, charged: true, total: 129.9 }
-  }]
+  examples: [publicRunExample]
 })
 export type Run = Static<typeof Run>
 
@@ -82,7 +73,7 @@ export const ResumeBody = Type.Object({
 }, { additionalProperties: false, examples: [{ token: 'approval:42', payload: { approved: true, by: 'ops@example.com' } }] })
 
 export const ResumeResponse = Type.Object({ runId: Type.String(), hookId: Type.String() }, {
-  examples: [{ runId: 'wrun_01JD8Q7W3X9V2C4N6B8M0K2H4F', hookId: 'hook_01JD8Q9C5V1B7N3M9K5J1H7G3F' }]
+  examples: [{ runId: RUN_ID, hookId: HOOK_ID }]
 })
 export type ResumeResponse = Static<typeof ResumeResponse>
 
@@ -93,7 +84,7 @@ export const ListRunsQuery = Type.Object({
   ...pageQuery(100, 20)
 })
 
-export const RunList = PageOf(Run)
+export const RunList = PageOf(Run, { examples: [publicRunPageExample] })
 export type RunList = Static<typeof RunList>
 
 export const RunEvent = Type.Object({
@@ -107,7 +98,7 @@ export type RunEvent = Static<typeof RunEvent>
 
 export const EventsQuery = Type.Object(pageQuery(1000, 100))
 
-export const EventList = PageOf(RunEvent)
+export const EventList = PageOf(RunEvent, { examples: [publicEventPageExample] })
 export type EventList = Static<typeof EventList>
 
 export const StreamQuery = Type.Object({

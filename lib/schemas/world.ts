@@ -1,5 +1,10 @@
 import { Type, type Static } from 'typebox'
 import { ErrorResponse } from './common.js'
+import {
+  createEventExample, DEPLOYMENT_ID, eventResultExample, HOOK_ID, queuePublishExample, queuePublishResultExample, RUN_ID,
+  STREAM_NAME, streamChunksExample, streamWriteExample, WORKFLOW_ID, worldEventExample, worldEventPageExample, worldHookEventPageExample,
+  worldHookExample, worldHookPageExample, worldRunExample, worldRunPageExample, worldStepExample, worldStepPageExample
+} from './examples.js'
 import { RunStatus } from './runs.js'
 
 /**
@@ -21,19 +26,27 @@ export const Pagination = Type.Object({
 
 export const ResolveDataQuery = Type.Object({ resolveData: Type.Optional(ResolveData) })
 
-const Entity = (title: string, description: string) =>
-  Type.Object({}, { additionalProperties: true, title, description })
+const Entity = (title: string, description: string, example: Record<string, unknown>) =>
+  Type.Object({}, { additionalProperties: true, title, description, examples: [example] })
 
-export const WorkflowRunEntity = Entity('WorkflowRun', 'A @workflow/world WorkflowRun (input/output as bytes)')
-export const StepEntity = Entity('Step', 'A @workflow/world Step')
-export const HookEntity = Entity('Hook', 'A @workflow/world Hook (its token is a bearer secret)')
-export const EventEntity = Entity('Event', 'A @workflow/world Event')
+export const WorkflowRunEntity = Entity('WorkflowRun', 'A @workflow/world WorkflowRun (input/output as bytes)', worldRunExample)
+export const StepEntity = Entity('Step', 'A @workflow/world Step', worldStepExample)
+export const HookEntity = Entity('Hook', 'A @workflow/world Hook (its token is a bearer secret)', worldHookExample)
+export const EventEntity = Entity('Event', 'A @workflow/world Event', worldEventExample)
 
-export const Paginated = Type.Object({
-  data: Type.Array(Type.Unknown()),
+/** A World page (`PaginatedResponse` of @workflow/world): the cursor is the World's, opaque. */
+const Paginated = (item: typeof EventEntity, example: { data: unknown[], cursor: string | null, hasMore: boolean }) => Type.Object({
+  data: Type.Array(item),
   cursor: Type.Union([Type.String(), Type.Null()]),
   hasMore: Type.Boolean()
-}, { additionalProperties: true, title: 'PaginatedResponse' })
+}, { additionalProperties: true, examples: [example] })
+
+export const EventPage = Paginated(EventEntity, worldEventPageExample)
+/** events.listByCorrelationId: the events of one step, hook or wait. */
+export const CorrelatedEventPage = Paginated(EventEntity, worldHookEventPageExample)
+export const RunPage = Paginated(WorkflowRunEntity, worldRunPageExample)
+export const StepPage = Paginated(StepEntity, worldStepPageExample)
+export const HookPage = Paginated(HookEntity, worldHookPageExample)
 
 export const EventResultResponse = Type.Object({
   event: Type.Optional(EventEntity),
@@ -45,7 +58,7 @@ export const EventResultResponse = Type.Object({
   cursor: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   hasMore: Type.Optional(Type.Boolean()),
   maxEvents: Type.Optional(Type.Number())
-}, { additionalProperties: true, title: 'EventResult' })
+}, { additionalProperties: true, title: 'EventResult', examples: [eventResultExample] })
 
 export const CreateEventBody = Type.Object({
   runId: Type.Union([Id, Type.Null()], { description: 'null only for run_created (the World makes the id)' }),
@@ -57,7 +70,7 @@ export const CreateEventBody = Type.Object({
     stateUpdatedAt: Type.Optional(Type.Number({ description: 'epoch ms' })),
     occurredAt: Type.Optional(Type.Unknown({ description: 'a date (ISO string in JSON)' }))
   }, { additionalProperties: false }))
-})
+}, { examples: [createEventExample] })
 export type CreateEventBody = Static<typeof CreateEventBody>
 
 /** events.list and steps.list: one run's entities, a page at a time. */
@@ -65,27 +78,27 @@ export const RunScopedListBody = Type.Object({
   runId: Id,
   pagination: Type.Optional(Pagination),
   resolveData: Type.Optional(ResolveData)
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ runId: RUN_ID, pagination: { limit: 100 } }] })
 
 export const ListEventsByCorrelationBody = Type.Object({
   correlationId: Id,
   runId: Type.Optional(Id),
   pagination: Type.Optional(Pagination),
   resolveData: Type.Optional(ResolveData)
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ correlationId: HOOK_ID, runId: RUN_ID }] })
 
 export const ListRunsBody = Type.Object({
   workflowName: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
   status: Type.Optional(RunStatus),
   pagination: Type.Optional(Pagination),
   resolveData: Type.Optional(ResolveData)
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ workflowName: WORKFLOW_ID, status: 'completed', pagination: { limit: 1, sortOrder: 'desc' } }] })
 
 export const ListHooksBody = Type.Object({
   runId: Type.Optional(Id),
   pagination: Type.Optional(Pagination),
   resolveData: Type.Optional(ResolveData)
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ runId: RUN_ID }] })
 
 export const QueuePublishBody = Type.Object({
   queueName: Type.String({ minLength: 1, maxLength: 1024, description: 'matches ValidQueueName: __[ns_]wkf_{workflow|step}_…' }),
@@ -97,30 +110,34 @@ export const QueuePublishBody = Type.Object({
     delaySeconds: Type.Optional(Type.Number({ minimum: 0 })),
     specVersion: Type.Optional(Type.Integer({ minimum: 1 }))
   }, { additionalProperties: false }))
-})
+}, { examples: [queuePublishExample] })
 
-export const QueuePublishResponse = Type.Object({ messageId: Type.Union([Type.String(), Type.Null()]) })
-export const DeploymentIdResponse = Type.Object({ deploymentId: Type.String() })
+export const QueuePublishResponse = Type.Object({ messageId: Type.Union([Type.String(), Type.Null()]) }, { examples: [queuePublishResultExample] })
+export const DeploymentIdResponse = Type.Object({ deploymentId: Type.String() }, { examples: [{ deploymentId: DEPLOYMENT_ID }] })
 
 export const WorldInfoResponse = Type.Object({
   specVersion: Type.Integer(),
   deploymentId: Type.String(),
   encryption: Type.Boolean({ description: 'whether the World derives per-run encryption keys' }),
   resolveLatestDeployment: Type.Boolean()
-})
+}, { examples: [{ specVersion: 3, deploymentId: DEPLOYMENT_ID, encryption: false, resolveLatestDeployment: false }] })
 
 export const EncryptionKeyBody = Type.Object({
   runId: Id,
   context: Type.Optional(Type.Object({ deploymentId: Type.Optional(Type.String({ maxLength: 512 })) }, { additionalProperties: false }))
-}, { additionalProperties: false })
-export const EncryptionKeyResponse = Type.Object({ key: Type.Union([Bytes, Type.Null()], { description: '32 raw bytes; null when the World does not encrypt' }) })
+}, { additionalProperties: false, examples: [{ runId: RUN_ID, context: { deploymentId: DEPLOYMENT_ID } }] })
+export const EncryptionKeyResponse = Type.Object({
+  key: Type.Union([Bytes, Type.Null()], { description: '32 raw bytes; null when the World does not encrypt' })
+}, { examples: [{ key: { __type: 'Uint8Array', data: 'zDmV/zuB+qrd9TmoWAY8skkvr7ehgqhDPppyYPoh67k=' } }] })
 
 export const StreamTarget = Type.Object({ name: Id, runId: Id })
 
 export const StreamWriteQuery = Type.Object({ name: Type.Optional(Id), runId: Type.Optional(Id) })
 export const StreamWriteBody = Type.Unknown({
   description: 'application/octet-stream: the chunk (or, with x-stream-multi: true, u32be length ‖ bytes per chunk), name and runId in the query; ' +
-    'JSON/CBOR: { name, runId, chunk } or { name, runId, chunks: [] }, each chunk bytes or a string'
+    'JSON/CBOR: { name, runId, chunk } or { name, runId, chunks: [] }, each chunk bytes or a string',
+  // The JSON/CBOR form; the raw-bytes form's example is the document's (lib/openapi/media-examples.ts).
+  examples: [streamWriteExample]
 })
 
 export const StreamReadQuery = Type.Object({
@@ -141,10 +158,13 @@ export const StreamChunksResponse = Type.Object({
   cursor: Type.Union([Type.String(), Type.Null()]),
   hasMore: Type.Boolean(),
   done: Type.Boolean()
-})
+}, { examples: [streamChunksExample] })
 
-export const StreamInfoResponse = Type.Object({ tailIndex: Type.Integer({ description: '-1 when empty' }), done: Type.Boolean() })
-export const StreamListResponse = Type.Object({ streams: Type.Array(Type.String()) })
+export const StreamInfoResponse = Type.Object({
+  tailIndex: Type.Integer({ description: '-1 when empty' }),
+  done: Type.Boolean()
+}, { examples: [{ tailIndex: 1, done: true }] })
+export const StreamListResponse = Type.Object({ streams: Type.Array(Type.String()) }, { examples: [{ streams: [STREAM_NAME] }] })
 
 /** Errors a World call can answer with, besides those of every authenticated route. */
 export const WORLD_ERRORS = {

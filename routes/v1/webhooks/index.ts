@@ -2,17 +2,17 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { ErrorResponse } from '../../../lib/schemas/common.js'
+import { RUN_ID } from '../../../lib/schemas/examples.js'
 import { DEFAULT_WEBHOOK_BODY_BYTES } from '../../../lib/webhooks/providers.js'
 import { describeError } from '../../../plugins/errors.js'
+
+const acceptedExample = { received: true, deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958', runId: RUN_ID }
 
 const WebhookAccepted = Type.Object({
   received: Type.Literal(true),
   deliveryId: Type.String(),
   runId: Type.Optional(Type.String())
-}, {
-  additionalProperties: true,
-  examples: [{ received: true, deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958', runId: 'wrun_01JD8Q7W3X9V2C4N6B8M0K2H4F' }]
-})
+}, { additionalProperties: true, examples: [acceptedExample] })
 
 const webhooks: FastifyPluginAsyncTypebox = async (fastify) => {
   const receiver = fastify.webhookReceiver
@@ -33,7 +33,7 @@ const webhooks: FastifyPluginAsyncTypebox = async (fastify) => {
       // Any name: one that is not configured is 404 not_found (and audited), not a validation error.
       params: Type.Object({ provider: Type.String({ maxLength: 256 }) }),
       response: {
-        200: Type.Unknown({ description: 'A repeated delivery: the first answer again' }),
+        200: Type.Unknown({ description: 'A repeated delivery: the first answer again', examples: [acceptedExample] }),
         202: WebhookAccepted,
         400: ErrorResponse,
         401: ErrorResponse,

@@ -5,6 +5,7 @@ import type { FastifyInstance, RouteOptions } from 'fastify'
 import Fastify from 'fastify'
 import Schema from 'typebox/schema'
 import { computeWorkerPlugin } from '../../../app.js'
+import { FrameDecoder, FrameKind } from '../../../lib/world-proxy/frames.js'
 import { createInProcessCompute } from '../../../lib/compute/index.js'
 import { bearer, build, KEYS, testOptions } from '../../helper.js'
 
@@ -37,7 +38,7 @@ interface Operation {
   requestBody?: { content: Record<string, Media> }
   responses: Record<string, { $ref?: string, content?: Record<string, Media> }>
 }
-interface Media { schema?: Record<string, unknown>, example?: unknown }
+interface Media { schema?: Record<string, unknown>, example?: unknown, examples?: Record<string, { summary?: string, value: unknown }> }
 interface Document {
   openapi: string
   paths: Record<string, Record<string, Operation>>
@@ -92,6 +93,28 @@ function answersError (operation: Operation, status: number, shared: string): bo
 
 /** Error answers in the SDK's own shape only (`{ error }`): its queue handler's, passed through. */
 const SDK_ERROR_ANSWERS = new Set(['post /.well-known/workflow/v1/{endpoint} 503'])
+
+/** Bodies a schema describes: their examples must match it. Others (streams, raw bytes) have textual ones. */
+const SCHEMA_MEDIA_TYPES = new Set(['application/json', 'application/cbor'])
+
+/** Each request body and each 2xx answer with content, by media type. */
+function * documentedBodies (document: Document): Generator<{ where: string, type: string, media: Media }> {
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const [method, operation] of Object.entries(item)) {
+      const where = `${method.toUpperCase()} ${path}`
+      for (const [type, media] of Object.entries(operation.requestBody?.content ?? {})) yield { where: `${where} request ${type}`, type, media }
+      for (const [status, response] of Object.entries(operation.responses)) {
+        if (!status.startsWith('2')) continue
+        for (const [type, media] of Object.entries(response.content ?? {})) yield { where: `${where} ${status} ${type}`, type, media }
+      }
+    }
+  }
+}
+
+/** A media object's examples: its `example` and the values of its `examples`. */
+function examplesOf (media: Media): unknown[] {
+  return [...(media.example !== undefined ? [media.example] : []), ...Object.values(media.examples ?? {}).map((example) => example.value)]
+}
 
 test('GET /v1/openapi.json', async (t) => {
   // One app for these checks: the document only reads the routes.
@@ -198,22 +221,40 @@ test('GET /v1/openapi.json', async (t) => {
     }
   })
 
-  await t.test('the main public routes carry examples that match their own schemas', () => {
-    const expected: Array<[string, string, 'request' | string]> = [
-      ['post', '/v1/runs', 'request'], ['post', '/v1/runs', '202'],
-      ['get', '/v1/runs/{id}', '200'],
-      ['post', '/v1/runs/resume', 'request'], ['post', '/v1/runs/resume', '200'],
-      ['post', '/v1/deployments', 'request'], ['post', '/v1/deployments', '201'],
-      ['get', '/v1/deployments/active', '200'],
-      ['get', '/v1/health', '200'],
-      ['post', '/v1/webhooks/{provider}', '202']
-    ]
-    for (const [method, path, where] of expected) {
-      const operation = document.paths[path][method]
-      const media = where === 'request' ? operation.requestBody?.content['application/json'] : operation.responses[where].content?.['application/json']
-      assert.ok(media?.example !== undefined, `${method} ${path} ${where}: an example`)
-      assert.ok(Schema.Check(media.schema as never, media.example), `${method} ${path} ${where}: the example matches the schema`)
+  await t.test('every request body and 2xx answer has an example per media type; JSON and CBOR ones match their schema', () => {
+    const bodies = [...documentedBodies(document)]
+    assert.ok(bodies.length > 60, `bodies were collected (${bodies.length})`)
+    for (const { where, type, media } of bodies) {
+      const examples = examplesOf(media)
+      assert.ok(examples.length > 0, `${where}: an example`)
+      for (const example of examples) {
+        if (SCHEMA_MEDIA_TYPES.has(type)) assert.ok(Schema.Check(media.schema as never, example), `${where}: the example matches the schema`)
+        else assert.ok(typeof example === 'string' && example !== '', `${where}: a textual example`)
+      }
     }
+  })
+
+  await t.test('the examples of streamed and binary bodies are what the worker writes', () => {
+    const only = (media: Media | undefined) => {
+      const examples = examplesOf(media ?? {})
+      assert.equal(examples.length, 1)
+      return examples[0] as string
+    }
+    const runStream = document.paths['/v1/runs/{id}/stream'].get.responses['200'].content!
+    assert.match(only(runStream['text/event-stream']), /^id: 0\ndata: .+\n\nid: 1\ndata: .+\n\nevent: end\ndata: \{"nextIndex":2\}\n\n$/)
+    const lines = only(runStream['application/x-ndjson']).trimEnd().split('\n').map((line) => JSON.parse(line))
+    assert.deepEqual(lines.map((line) => line.index ?? 'end'), [0, 1, 'end'])
+
+    const read = only(document.paths['/v1/world/streams/read'].get.responses['200'].content!['application/vnd.workflow.stream-frames.v1'])
+    const frames = new FrameDecoder().push(new Uint8Array(Buffer.from(read.replaceAll('\n', ''), 'hex')))
+    assert.deepEqual(frames.map(({ kind, index }) => [kind, index]), [[FrameKind.DATA, 0], [FrameKind.DATA, 1], [FrameKind.END, 2]])
+    const write = document.paths['/v1/world/streams/write'].post.requestBody!.content
+    assert.equal(only(write['application/octet-stream']), Buffer.from(frames[0].payload).toString('hex'), 'a raw write is one chunk as a read returns it')
+    // The stored chunk is the SDK's: u32be length, then its serialization format prefix.
+    assert.equal(Buffer.from(frames[0].payload).subarray(4, 8).toString(), 'devl')
+  })
+
+  await t.test('POST /v1/runs documents its required idempotency-key header', () => {
     const trigger = document.paths['/v1/runs'].post
     assert.deepEqual(trigger.parameters?.find((parameter) => parameter.name === 'idempotency-key'), {
       ...trigger.parameters?.find((parameter) => parameter.name === 'idempotency-key'),

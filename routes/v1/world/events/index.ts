@@ -3,11 +3,12 @@ import { Type } from 'typebox'
 import { LANE_BODY_LIMITS } from '../../../../lib/world-proxy/limits.js'
 import { AUTHENTICATED_ERRORS, ErrorResponse } from '../../../../lib/schemas/common.js'
 import {
+  CorrelatedEventPage,
   CreateEventBody,
   EventEntity,
+  EventPage,
   EventResultResponse,
   ListEventsByCorrelationBody,
-  Paginated,
   ResolveDataQuery,
   RunScopedListBody,
   WORLD_ERRORS
@@ -36,7 +37,7 @@ const events: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'world.events.list(params)',
       tags: ['world'],
       body: RunScopedListBody,
-      response: { 200: Paginated, ...WORLD_ERRORS, ...AUTHENTICATED_ERRORS }
+      response: { 200: EventPage, ...WORLD_ERRORS, ...AUTHENTICATED_ERRORS }
     }
   }, async (request, reply) => reply.sendWorldValue(await fastify.worldLane.listEvents(request.body)))
 
@@ -45,7 +46,7 @@ const events: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'world.events.listByCorrelationId(params)',
       tags: ['world'],
       body: ListEventsByCorrelationBody,
-      response: { 200: Paginated, ...WORLD_ERRORS, ...AUTHENTICATED_ERRORS }
+      response: { 200: CorrelatedEventPage, ...WORLD_ERRORS, ...AUTHENTICATED_ERRORS }
     }
   }, async (request, reply) => reply.sendWorldValue(await fastify.worldLane.listEventsByCorrelationId(request.body)))
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { AUTHENTICATED_ERRORS } from '../../../../lib/schemas/common.js'
-import { HookEntity, ListHooksBody, Paginated, ResolveData, ResolveDataQuery, WORLD_ERRORS } from '../../../../lib/schemas/world.js'
+import { HookEntity, HookPage, ListHooksBody, ResolveData, ResolveDataQuery, WORLD_ERRORS } from '../../../../lib/schemas/world.js'
 
 const Token = Type.String({ minLength: 1, maxLength: 2048 })
 
@@ -41,7 +41,7 @@ const hooks: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'world.hooks.list(params)',
       tags: ['world'],
       body: ListHooksBody,
-      response: { 200: Paginated, ...WORLD_ERRORS, ...AUTHENTICATED_ERRORS }
+      response: { 200: HookPage, ...WORLD_ERRORS, ...AUTHENTICATED_ERRORS }
     }
   }, async (request, reply) => reply.sendWorldValue(await fastify.worldLane.listHooks(request.body)))
 }

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { AUTHENTICATED_ERRORS } from '../../../../lib/schemas/common.js'
-import { ListRunsBody, Paginated, ResolveDataQuery, WORLD_ERRORS, WorkflowRunEntity } from '../../../../lib/schemas/world.js'
+import { ListRunsBody, ResolveDataQuery, RunPage, WORLD_ERRORS, WorkflowRunEntity } from '../../../../lib/schemas/world.js'
 
 const runs: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/list', {
@@ -9,7 +9,7 @@ const runs: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'world.runs.list(params)',
       tags: ['world'],
       body: ListRunsBody,
-      response: { 200: Paginated, ...WORLD_ERRORS, ...AUTHENTICATED_ERRORS }
+      response: { 200: RunPage, ...WORLD_ERRORS, ...AUTHENTICATED_ERRORS }
     }
   }, async (request, reply) => reply.sendWorldValue(await fastify.worldLane.listRuns(request.body)))
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { AUTHENTICATED_ERRORS } from '../../../../lib/schemas/common.js'
-import { Paginated, ResolveData, RunScopedListBody, StepEntity, WORLD_ERRORS } from '../../../../lib/schemas/world.js'
+import { ResolveData, RunScopedListBody, StepEntity, StepPage, WORLD_ERRORS } from '../../../../lib/schemas/world.js'
 
 const steps: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/:stepId', {
@@ -23,7 +23,7 @@ const steps: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'world.steps.list(params)',
       tags: ['world'],
       body: RunScopedListBody,
-      response: { 200: Paginated, ...WORLD_ERRORS, ...AUTHENTICATED_ERRORS }
+      response: { 200: StepPage, ...WORLD_ERRORS, ...AUTHENTICATED_ERRORS }
     }
   }, async (request, reply) => reply.sendWorldValue(await fastify.worldLane.listSteps(request.body)))
 }

@@ -7,7 +7,7 @@ import { WORKFLOW_CORE_VERSION } from '../../../../lib/compute/health-check.js'
 import { ErrorResponse } from '../../../../lib/schemas/common.js'
 import { LANE_BODY_LIMITS } from '../../../../lib/world-proxy/limits.js'
 import {
-  DeliveryEndpointParams, DeliveryFailure, DeliveryResponse, EndpointHealthResponse, WebhookParams
+  DeliveryEndpointParams, DeliveryFailure, DeliveryResponse, EndpointHealthResponse, WebhookHandlerAnswer, WebhookParams
 } from '../../../../lib/schemas/compute.js'
 
 // The SDK's own paths (@workflow/utils WORKFLOW_ROUTE_BASE), whatever this folder is called.
@@ -119,9 +119,8 @@ const workflowRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         summary: "Resumes the webhook hook with this token, with its deployment's webhook handler (the SDK's createWebhook URL)",
         tags: ['webhooks'],
         params: WebhookParams,
-        // The handler sends the webhook handler's own bytes: this is documentation, never serialization.
         response: {
-          '2xx': Type.Unknown({ description: "The answer of the deployment's webhook handler (its status, headers and body)" }),
+          '2xx': WebhookHandlerAnswer,
           404: ErrorResponse,
           413: ErrorResponse,
           429: ErrorResponse,
