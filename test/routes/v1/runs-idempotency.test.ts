@@ -10,19 +10,21 @@ import { deployFixture, triggerRun } from '../../public-lane.js'
  * stays in flight for as long as the test wants. `entered` resolves when the first one is held.
  */
 function holdRunCreation (world: World): { entered: Promise<void>, release: () => void } {
-  const create = world.events.create.bind(world.events)
+  const original = world.events.create
+  // Loosely typed: create() is overloaded per event type, and Parameters<> sees only the last overload.
+  const create = original.bind(world.events) as (...args: unknown[]) => Promise<unknown>
   let release!: () => void
   const gate = new Promise<void>((resolve) => { release = resolve })
   let enter!: () => void
   const entered = new Promise<void>((resolve) => { enter = resolve })
-  world.events.create = (async (...args: Parameters<typeof create>) => {
-    if (args[1].eventType === 'run_created') {
+  world.events.create = (async (...args: unknown[]) => {
+    if ((args[1] as { eventType?: string } | undefined)?.eventType === 'run_created') {
       enter()
       await gate
     }
     return await create(...args)
-  }) as typeof create
-  return { entered, release: () => { world.events.create = create; release() } }
+  }) as typeof original
+  return { entered, release: () => { world.events.create = original; release() } }
 }
 
 test('a duplicate arriving while the original is in flight longer than the wait gets 409 idempotency_in_progress with retry-after', async (t) => {
