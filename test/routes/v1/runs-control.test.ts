@@ -173,6 +173,30 @@ test('reading, cancelling, resuming and listing runs that really execute', async
     await waitForRun(app, res.json().runId, finished)
   })
 
+  await t.test('resume writes its runs.resume row with the run it woke', async () => {
+    const run = (await triggerRun(app, { workflowName: 'approval', input: ['o-5'] })).json()
+    const hook = await waitForHook(world, run.runId)
+    const res = await app.inject({ method: 'POST', url: '/v1/runs/resume', headers: { ...bearer(KEYS.runsWrite), 'x-workflow-correlation-id': 'corr-audit-resume' }, payload: { token: 'approval:o-5', payload: true } })
+    assert.equal(res.statusCode, 200, res.body)
+    const rows = app.auditLog.findByCorrelationId('corr-audit-resume')
+    assert.equal(rows.length, 1)
+    assert.deepEqual([rows[0].action, rows[0].outcome, rows[0].target], ['runs.resume', 'success', hook.hookId])
+    assert.equal(rows[0].metadata.runId, run.runId)
+    assert.equal(rows[0].actorKeyId, app.apiKeys.authenticate(KEYS.runsWrite)?.id)
+    await waitForRun(app, run.runId, finished)
+  })
+
+  await t.test('without a run id of its own, the audit row takes it from x-workflow-run-id', async () => {
+    const runId = 'wrun_01JD8Q7W3X9V2C4N6B8M0K2H4F'
+    await app.inject({ method: 'POST', url: '/v1/runs/resume', headers: { ...bearer(KEYS.runsWrite), 'x-workflow-run-id': runId, 'x-workflow-correlation-id': 'corr-audit-header' }, payload: { token: 'nobody-waits-here', payload: 1 } })
+    const [row] = app.auditLog.findByCorrelationId('corr-audit-header')
+    assert.deepEqual([row.action, row.outcome, row.metadata.code], ['runs.resume', 'failure', 'hook_not_found'])
+    assert.equal(row.metadata.runId, runId)
+    // And none is invented when the header is absent.
+    await app.inject({ method: 'POST', url: '/v1/runs/resume', headers: { ...bearer(KEYS.runsWrite), 'x-workflow-correlation-id': 'corr-audit-no-header' }, payload: { token: 'nobody-waits-here', payload: 1 } })
+    assert.equal('runId' in app.auditLog.findByCorrelationId('corr-audit-no-header')[0].metadata, false)
+  })
+
   // Nothing may still execute when the temp directories go.
   for (const run of await listAll(app, '')) await waitForRun(app, run.runId, finished)
 })
