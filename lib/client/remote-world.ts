@@ -27,6 +27,8 @@ export interface RemoteWorldOptions extends WorldTransportOptions {
    * delivery without it with 401; with no secret configured it refuses every delivery.
    */
   deliverySecret?: string
+  /** Reconnects in a row without a new chunk before a stream read fails (TRANSPORT). Default 50. */
+  maxStreamReconnects?: number
 }
 
 /**
@@ -209,7 +211,7 @@ export function createRemoteWorld (options: RemoteWorldOptions): World {
       })
     },
 
-    readFromStream: (name: string, startIndex?: number) => readRemoteStream(transport, name, startIndex),
+    readFromStream: (name: string, startIndex?: number) => readRemoteStream(transport, name, startIndex, options.maxStreamReconnects),
 
     async listStreamsByRunId (runId: string) {
       return (await get<{ streams: string[] }>('/v1/world/streams/list', { runId })).streams
