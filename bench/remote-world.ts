@@ -31,6 +31,7 @@ const EVENTS = Number(values.events ?? (quick ? 30 : 300))
 const RUNS = Number(values.runs ?? (quick ? 3 : 30))
 const ROUNDS = Number(values.rounds ?? (quick ? 1 : 3))
 const API_KEY = 'bench-runtime-key-000000000000000001'
+const DELIVERY_SECRET = 'bench-delivery-secret-0000000000000001'
 const GREET = 'workflow//./workflows/demo//greet'
 
 type Handler = (request: Request) => Promise<Response>
@@ -67,6 +68,7 @@ async function startWorker (dir: string, appUrl: string): Promise<{ url: string,
       COMPUTE_WORKER_SQLITE_PATH: join(dir, 'worker.db'),
       WORKFLOW_LOCAL_DATA_DIR: join(dir, 'worker-world'),
       WORKFLOW_LOCAL_BASE_URL: appUrl,
+      COMPUTE_WORKER_DELIVERY_SECRET: DELIVERY_SECRET,
       COMPUTE_WORKER_API_KEYS: JSON.stringify([{ key: API_KEY, scopes: ['world:proxy'], rateLimitPerMinute: 10_000_000 }])
     },
     stdio: ['ignore', 'pipe', 'inherit']
@@ -132,7 +134,7 @@ const appUrl = await startApp(handlers)
 const worker = await startWorker(dir, appUrl)
 try {
   const local = withRunEnds(createLocalWorld({ dataDir: join(dir, 'local-world'), baseUrl: appUrl }))
-  const remote = withRunEnds(createRemoteWorld({ baseUrl: worker.url, apiKey: API_KEY }))
+  const remote = withRunEnds(createRemoteWorld({ baseUrl: worker.url, apiKey: API_KEY, deliverySecret: DELIVERY_SECRET }))
   await local.world.start?.()
   await remote.world.start?.()
   setWorld(local.world)

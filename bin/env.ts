@@ -1,3 +1,4 @@
+import { DELIVERY_SECRET_ENV } from '../lib/delivery-secret.js'
 import { DEFAULTS, type ComputeWorkerOptions } from '../lib/options.js'
 import { POSTGRES_WORLD, type PostgresWorldSettings } from '../lib/world/postgres.js'
 
@@ -13,9 +14,10 @@ export interface StandaloneSettings {
   /** Set when the target is world-postgres. */
   postgres: PostgresWorldSettings | undefined
   compute: 'in-process' | 'none'
+  /** Signs the World's queue deliveries and admits them at the executor's routes. */
+  deliverySecret: string | undefined
   /** Settings of the in-process executor. */
   inProcess: {
-    deliverySecret: string | undefined
     maxLoadedDeployments: number | undefined
     threadMemoryMb: number | undefined
   }
@@ -106,8 +108,8 @@ export function readStandaloneSettings (env: Env = process.env): StandaloneSetti
     localBaseUrl: env.WORKFLOW_LOCAL_BASE_URL?.trim() || undefined,
     postgres: postgres(env, targetWorld),
     compute,
+    deliverySecret: env[DELIVERY_SECRET_ENV]?.trim() || undefined,
     inProcess: {
-      deliverySecret: env.COMPUTE_WORKER_DELIVERY_SECRET?.trim() || undefined,
       maxLoadedDeployments: integer(env, 'COMPUTE_WORKER_MAX_LOADED_DEPLOYMENTS', 1, 1_000),
       threadMemoryMb: integer(env, 'COMPUTE_WORKER_DEPLOYMENT_MEMORY_MB', 32, 1_048_576)
     },

@@ -24,7 +24,7 @@ export interface RuntimeHost {
   /** Where the host serves /.well-known/workflow/v1/{flow,step}. */
   url: string
   child: ChildProcess
-  configure (settings: { workerUrl?: string, apiKey?: string }): Promise<{ specVersion: number, hasCreateQueueHandler: boolean }>
+  configure (settings: { workerUrl?: string, apiKey?: string, deliverySecret?: string }): Promise<{ specVersion: number, hasCreateQueueHandler: boolean }>
   run (workflow: { workflowId: string, args: unknown[], hook?: { token: string, payload: unknown }, stream?: boolean }): Promise<RunOutcome>
   output: () => string
 }

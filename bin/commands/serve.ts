@@ -19,7 +19,7 @@ function createCompute (settings: StandaloneSettings): ComputeExecutor | undefin
   if (settings.compute === 'none') return undefined
   return createInProcessCompute({
     artifactDir: settings.options.artifactDir,
-    deliverySecret: settings.inProcess.deliverySecret,
+    deliverySecret: settings.deliverySecret,
     maxLoadedDeployments: settings.inProcess.maxLoadedDeployments,
     threadMemoryMb: settings.inProcess.threadMemoryMb
   })
@@ -54,6 +54,7 @@ export async function serve (): Promise<void> {
     localDataDir: settings.localDataDir,
     localBaseUrl: settings.localBaseUrl,
     postgres: settings.postgres,
+    deliverySecret: settings.deliverySecret,
     onConnectionError: (err) => app?.log.warn({ err }, 'a World database connection failed; it is replaced on next use')
   })
   const compute = createCompute(settings)

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { bytesToBase64 } from '../bytes.js'
 import { CORRELATION_HEADER, IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from '../headers.js'
 import type { CreateDeploymentBody, DeploymentList, DeploymentView } from '../schemas/deployments.js'
-import type { Health } from '../schemas/health.js'
+import type { HealthReport, Liveness, Readiness } from '../schemas/health.js'
 import type { EventList, ResumeResponse, Run, RunList, RunStatus, RunSummary, TriggerRequest } from '../schemas/runs.js'
 import { checkedEndpoint, endpointUrl, type Query } from './endpoint.js'
 import { computeClientErrorFor, type ComputeClientError } from './errors.js'
@@ -10,7 +10,9 @@ import { readRunStream, type RunStreamValue } from './run-stream.js'
 import { backoffDelay, parseRetryAfter, sleep } from './retry.js'
 
 // The shapes are the routes' own response schemas (lib/schemas), so the client cannot drift from them.
-export type { Health, Run, RunList, RunStatus, RunSummary, TriggerRequest, RunStreamValue }
+export type { Liveness, Readiness, Run, RunList, RunStatus, RunSummary, TriggerRequest, RunStreamValue }
+/** `GET /v1/health` when every dependency is up. */
+export type Health = HealthReport
 export type Deployment = DeploymentView
 export type ResumedHook = ResumeResponse
 export type RunEventList = EventList
@@ -76,8 +78,6 @@ interface Call {
   body?: unknown
   headers?: Record<string, string>
   retry: RetryPolicy
-  /** Statuses answered with their body instead of an error. */
-  acceptStatuses?: number[]
   /** Answer with the open response (a live body) instead of its parsed JSON. */
   stream?: boolean
 }
@@ -201,9 +201,25 @@ export class ComputeClient {
     return await this.#read({ method: 'GET', path: '/v1/deployments', query: { ...query }, retry: 'always' }, options)
   }
 
-  /** `GET /v1/health`; a 503 (a dependency down) is answered with its report, not thrown. */
+  /*
+   * The probes need no key (one is sent anyway) and report the present: a 503 `not_ready` is
+   * their answer, so it is thrown at once (ServerComputeClientError, contract section 8, the
+   * probe's report in `details`) rather than retried.
+   */
+
+  /** `GET /v1/health`: the World and the control-plane database; 503 `not_ready` when either is down (`details.world`, `details.database`). */
   async health (options: CallOptions = {}): Promise<Health> {
-    return await this.#read({ method: 'GET', path: '/v1/health', retry: 'always', acceptStatuses: [503] }, options)
+    return await this.#read({ method: 'GET', path: '/v1/health', retry: 'throttled' }, options)
+  }
+
+  /** `GET /v1/health/live`: the process serves requests (calls no dependency). */
+  async liveness (options: CallOptions = {}): Promise<Liveness> {
+    return await this.#read({ method: 'GET', path: '/v1/health/live', retry: 'throttled' }, options)
+  }
+
+  /** `GET /v1/health/ready`: World reachable, database writable, executor up; 503 `not_ready` otherwise (`details.checks`). */
+  async readiness (options: CallOptions = {}): Promise<Readiness> {
+    return await this.#read({ method: 'GET', path: '/v1/health/ready', retry: 'throttled' }, options)
   }
 
   async #read<T> (call: Call, options: CallOptions): Promise<T> {
@@ -253,7 +269,7 @@ export class ComputeClient {
     }
     if (call.stream === true && response.ok) return { body: response, headers: response.headers }
     const body = parseJson(text)
-    if (response.ok || call.acceptStatuses?.includes(response.status) === true) return { body, headers: response.headers }
+    if (response.ok) return { body, headers: response.headers }
     const { code, message, correlationId: bodyCorrelationId, ...details } = (body ?? {}) as Record<string, unknown>
     return {
       error: computeClientErrorFor(typeof message === 'string' ? message : `${call.method} ${call.path} answered ${response.status}`, {

@@ -1,4 +1,5 @@
 import type { World } from '@workflow/world'
+import { DELIVERY_SECRET_ENV } from '../delivery-secret.js'
 import { createRemoteWorld } from './remote-world.js'
 
 export { createRemoteWorld, type RemoteWorldOptions } from './remote-world.js'
@@ -10,7 +11,9 @@ export {
   type Deployment,
   type Health,
   type ListRunsQuery,
+  type Liveness,
   type PageQuery,
+  type Readiness,
   type ResumedHook,
   type Run,
   type RunEventList,
@@ -36,8 +39,9 @@ export {
 /**
  * The World factory the SDK calls, with no arguments, for
  * `WORKFLOW_TARGET_WORLD=@workflow-studio/compute-worker/client`: the worker's URL and a
- * `world:proxy` key come from `COMPUTE_WORKER_URL` and `COMPUTE_WORKER_API_KEY`;
- * `COMPUTE_WORKER_WORLD_ENCODING=json` switches the lane to tagged JSON (default CBOR).
+ * `world:proxy` key come from `COMPUTE_WORKER_URL` and `COMPUTE_WORKER_API_KEY`, the secret its
+ * queue deliveries carry from `COMPUTE_WORKER_DELIVERY_SECRET` (without it every delivery is
+ * refused); `COMPUTE_WORKER_WORLD_ENCODING=json` switches the lane to tagged JSON (default CBOR).
  */
 export function createWorld (): World {
   const baseUrl = process.env.COMPUTE_WORKER_URL
@@ -49,7 +53,7 @@ export function createWorld (): World {
   if (encoding !== undefined && encoding !== 'json' && encoding !== 'cbor') {
     throw new Error(`COMPUTE_WORKER_WORLD_ENCODING must be json or cbor, got ${encoding}`)
   }
-  return createRemoteWorld({ baseUrl, apiKey, encoding })
+  return createRemoteWorld({ baseUrl, apiKey, encoding, deliverySecret: process.env[DELIVERY_SECRET_ENV] })
 }
 
 export default createWorld

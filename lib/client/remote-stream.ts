@@ -6,7 +6,7 @@ import { backoffDelay, sleep } from './retry.js'
 import type { WorldTransport } from './world-transport.js'
 
 /** Reconnects in a row without a new chunk before giving up (@workflow/core's FRAMED_STREAM_MAX_RECONNECTS). */
-const MAX_RECONNECTS_WITHOUT_PROGRESS = 50
+export const MAX_RECONNECTS_WITHOUT_PROGRESS = 50
 
 /**
  * The remote `readFromStream`: one `Uint8Array` per stored chunk (the runtime detects its
@@ -14,7 +14,12 @@ const MAX_RECONNECTS_WITHOUT_PROGRESS = 50
  * END, failing with the World's error on ERROR. A body cut before END is resumed transparently
  * from the next absolute index, even for a read that began at a negative index.
  */
-export async function readRemoteStream (transport: WorldTransport, name: string, startIndex = 0): Promise<ReadableStream<Uint8Array>> {
+export async function readRemoteStream (
+  transport: WorldTransport,
+  name: string,
+  startIndex = 0,
+  maxReconnects = MAX_RECONNECTS_WITHOUT_PROGRESS
+): Promise<ReadableStream<Uint8Array>> {
   const aborter = new AbortController()
   const open = async (from: number): Promise<ReadableStreamDefaultReader<Uint8Array>> => {
     const response = await transport.send({
@@ -38,7 +43,7 @@ export async function readRemoteStream (transport: WorldTransport, name: string,
 
   async function reconnect (cause: unknown): Promise<void> {
     reconnects++
-    if (reconnects > MAX_RECONNECTS_WITHOUT_PROGRESS) {
+    if (reconnects > maxReconnects) {
       throw new WorkflowWorldError(`Stream ${name} kept dropping before its end`, { code: 'TRANSPORT', cause })
     }
     await sleep(backoffDelay(reconnects, { baseDelayMs: 50, maxDelayMs: 2_000 }), aborter.signal)

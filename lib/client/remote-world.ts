@@ -14,12 +14,22 @@ import {
   type WorkflowRun
 } from '@workflow/world'
 import { createLocalWorld } from '@workflow/world-local'
+import { authorizesDelivery, DELIVERY_SECRET_ENV } from '../delivery-secret.js'
 import { encodeChunkList, MAX_CHUNKS_PER_WRITE } from '../world-proxy/frames.js'
 import { revive } from '../world-proxy/schemas.js'
 import { readRemoteStream } from './remote-stream.js'
 import { WorldTransport, type WorldTransportOptions } from './world-transport.js'
 
-export type RemoteWorldOptions = WorldTransportOptions
+export interface RemoteWorldOptions extends WorldTransportOptions {
+  /**
+   * The secret the worker sends as `Authorization: Bearer` with every queue delivery (its
+   * `COMPUTE_WORKER_DELIVERY_SECRET`). The delivery handler (`createQueueHandler`) refuses any
+   * delivery without it with 401; with no secret configured it refuses every delivery.
+   */
+  deliverySecret?: string
+  /** Reconnects in a row without a new chunk before a stream read fails (TRANSPORT). Default 50. */
+  maxStreamReconnects?: number
+}
 
 /**
  * Event types whose repeat is harmless (the World answers a duplicate with 409 or the same
@@ -36,6 +46,10 @@ const SAFE_TO_REPEAT = new Set([
 
 type QueueHandler = Parameters<World['createQueueHandler']>[1]
 
+function unauthorizedDelivery (message: string): Response {
+  return Response.json({ error: message }, { status: 401, headers: { 'www-authenticate': 'Bearer' } })
+}
+
 interface WorldInfo { specVersion: number, deploymentId: string, encryption: boolean, resolveLatestDeployment: boolean }
 
 function toBytes (chunk: string | Uint8Array): Uint8Array {
@@ -50,6 +64,8 @@ function toBytes (chunk: string | Uint8Array): Uint8Array {
  */
 export function createRemoteWorld (options: RemoteWorldOptions): World {
   const transport = new WorldTransport(options)
+  const deliverySecret = options.deliverySecret === '' ? undefined : options.deliverySecret
+  let warnedNoSecret = false
   const json = transport.encoding === 'json'
   let info: Promise<WorldInfo> | undefined
   let deliveries: ReturnType<typeof createLocalWorld> | undefined
@@ -105,11 +121,24 @@ export function createRemoteWorld (options: RemoteWorldOptions): World {
     /**
      * Deliveries come from the worker's World straight to this process, in world-local's format
      * (x-vqs-* headers, tagged JSON body), which world-postgres shares: decoded by world-local's
-     * own handler rather than a second parser. An arrow function: the runtime calls it detached.
+     * own handler rather than a second parser, once the delivery secret is verified (world-local's
+     * handler checks nothing; these requests run workflow and step code). An arrow function: the
+     * runtime calls it detached.
      */
     createQueueHandler: (prefix: QueuePrefix, handler: QueueHandler) => {
       deliveries ??= createLocalWorld()
-      return deliveries.createQueueHandler(prefix, handler)
+      const decode = deliveries.createQueueHandler(prefix, handler)
+      return async (request: Request) => {
+        if (deliverySecret === undefined) {
+          if (!warnedNoSecret) console.error(`[compute-worker client] queue delivery refused: no delivery secret is configured (${DELIVERY_SECRET_ENV}, or createRemoteWorld({ deliverySecret }))`)
+          warnedNoSecret = true
+          return unauthorizedDelivery(`no delivery secret is configured here (${DELIVERY_SECRET_ENV})`)
+        }
+        if (!authorizesDelivery(request.headers.get('authorization'), deliverySecret)) {
+          return unauthorizedDelivery('a queue delivery needs Authorization: Bearer <delivery secret>')
+        }
+        return await decode(request)
+      }
     },
 
     runs: {
@@ -182,7 +211,7 @@ export function createRemoteWorld (options: RemoteWorldOptions): World {
       })
     },
 
-    readFromStream: (name: string, startIndex?: number) => readRemoteStream(transport, name, startIndex),
+    readFromStream: (name: string, startIndex?: number) => readRemoteStream(transport, name, startIndex, options.maxStreamReconnects),
 
     async listStreamsByRunId (runId: string) {
       return (await get<{ streams: string[] }>('/v1/world/streams/list', { runId })).streams

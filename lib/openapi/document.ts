@@ -233,7 +233,7 @@ export function baseDocument (): Schema {
       {
         name: 'internal',
         description: "The executor's queue deliveries, for Worlds that deliver over HTTP: from this machine (loopback) or with " +
-          '`x-workflow-delivery-secret` only; not for API clients'
+          'the delivery secret (`Authorization: Bearer` or `x-workflow-delivery-secret`) only; not for API clients'
       },
       { name: 'meta', description: 'This document' }
     ]

@@ -37,6 +37,8 @@ export const HealthUnavailableResponse = Type.Object({ ...NotReadyFields, ...Hea
 
 /** `GET /v1/health`: 200 with status ok, or 503 with the not_ready error fields too. */
 export type Health = Static<typeof HealthResponse> | Static<typeof HealthUnavailableResponse>
+/** The 200 answers of the three probes. */
+export type HealthReport = Static<typeof HealthResponse>
 
 export const LivenessResponse = Type.Object({
   status: Type.Literal('ok'),
@@ -86,3 +88,6 @@ export const ReadinessResponse = Type.Object({
 })
 
 export const NotReadyResponse = Type.Object({ ...NotReadyFields, version: Type.String(), checks: ReadinessChecks })
+
+export type Liveness = Static<typeof LivenessResponse>
+export type Readiness = Static<typeof ReadinessResponse>

@@ -1,5 +1,6 @@
 import type { World } from '@workflow/world'
 import { createLocalWorld } from '@workflow/world-local'
+import { withDeliverySecret } from './delivery-secret.js'
 import { requireWorldModule } from './module.js'
 import { POSTGRES_WORLD, createPostgresWorld, postgresSettingsFromEnv, type PostgresWorldSettings } from './postgres.js'
 
@@ -14,6 +15,14 @@ export interface WorldTargetSettings {
   postgres?: PostgresWorldSettings
   /** Errors of idle World database connections, which the World replaces on its own. */
   onConnectionError?: (error: Error) => void
+  /** Sent as `Authorization: Bearer` with every queue delivery (`COMPUTE_WORKER_DELIVERY_SECRET`). */
+  deliverySecret?: string
+}
+
+/** world-local's own reading of WORKFLOW_LOCAL_RECOVER_ACTIVE_RUNS (config.js): only 0/false turn it off. */
+function localRecoveryWanted (): boolean {
+  const raw = process.env.WORKFLOW_LOCAL_RECOVER_ACTIVE_RUNS?.toLowerCase()
+  return raw !== '0' && raw !== 'false'
 }
 
 /**
@@ -22,9 +31,19 @@ export interface WorldTargetSettings {
  * directory first (where the user installed it), then from the worker's own dependencies.
  */
 export function createWorldForTarget (settings: WorldTargetSettings): World {
+  const secret = settings.deliverySecret === '' ? undefined : settings.deliverySecret
   if (settings.target === 'local') {
-    return createLocalWorld({ dataDir: settings.localDataDir, baseUrl: settings.localBaseUrl })
+    if (secret === undefined) return createLocalWorld({ dataDir: settings.localDataDir, baseUrl: settings.localBaseUrl })
+    // world-local re-queues active runs at start through its inner queue, unsigned: the wrapper does it instead.
+    const world = createLocalWorld({ dataDir: settings.localDataDir, baseUrl: settings.localBaseUrl, recoverActiveRuns: false })
+    return withDeliverySecret(world, secret, { recoverActiveRuns: localRecoveryWanted() })
   }
+  // world-postgres 4.3.7 cannot turn its start-up recovery off: those re-queued runs go unsigned.
+  const world = createTargetWorld(settings)
+  return secret === undefined ? world : withDeliverySecret(world, secret)
+}
+
+function createTargetWorld (settings: WorldTargetSettings): World {
   if (settings.target === POSTGRES_WORLD) {
     return createPostgresWorld(settings.postgres ?? postgresSettingsFromEnv(process.env), settings.onConnectionError)
   }

@@ -79,6 +79,11 @@ test('the delivery routes refuse callers that are not loopback unless they hold 
   assert.equal(anonymous.json().code, 'forbidden')
   const wrong = await app.inject({ method: 'POST', url: FLOW, headers: { ...delivery.headers, 'x-workflow-delivery-secret': 'nope' }, payload: delivery.body })
   assert.equal(wrong.statusCode, 403)
+  const wrongBearer = await app.inject({ method: 'POST', url: FLOW, headers: { ...delivery.headers, authorization: 'Bearer nope' }, payload: delivery.body })
+  assert.equal(wrongBearer.statusCode, 403)
+  // The form the worker's own World sends (withDeliverySecret), e.g. world-postgres delivering over HTTP.
+  const bearer = await app.inject({ method: 'POST', url: FLOW, headers: { ...delivery.headers, authorization: `Bearer ${SECRET}` }, payload: delivery.body })
+  assert.equal(bearer.statusCode, 200)
 
   const accepted = await app.inject({ method: 'POST', url: FLOW, headers: { ...delivery.headers, 'x-workflow-delivery-secret': SECRET }, payload: delivery.body })
   assert.equal(accepted.statusCode, 200)

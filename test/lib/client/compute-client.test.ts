@@ -23,7 +23,8 @@ import { startNodeComputeWorkerServer } from '../../../server.js'
 import { startFaultProxy } from '../../fault-proxy.js'
 import { dropQueueDeliveries, executeBuildOn } from '../../fixture-executor.js'
 import { buildFixtureApp } from '../../fixtures/build.js'
-import { KEYS, SEED_KEYS, tempDir, until } from '../../helper.js'
+import { KEYS, SEED_KEYS, breakLocalWorldRuns, tempDir, until } from '../../helper.js'
+import type { ComputeExecutor } from '../../../lib/compute/types.js'
 
 const THROTTLED_KEY = 'test-key-throttled-runs-read-0000001'
 const GREET = 'workflow//./workflows/demo//greet'
@@ -94,6 +95,12 @@ test('ComputeClient against the real public routes of a listening worker', async
     assert.equal(health.status, 'ok')
     assert.equal(health.database, 'ok')
     assert.equal(health.world.status, 'ok')
+    const live = await admin.liveness()
+    assert.equal(live.status, 'ok')
+    assert.equal(typeof live.uptimeSeconds, 'number')
+    const ready = await admin.readiness()
+    assert.equal(ready.status, 'ok')
+    assert.deepEqual([ready.checks.world.status, ready.checks.database.status, ready.checks.compute.status], ['ok', 'ok', 'none'])
   })
 
   let deploymentId = ''
@@ -318,4 +325,36 @@ test('ComputeClient over createComputeWorker, through its injectable fetch', asy
   const missing = await caught(client.resumeHook('nobody', 1, { correlationId: 'corr-fetch' }))
   assert.ok(missing instanceof NotFoundComputeClientError)
   assert.deepEqual([missing.code, missing.correlationId], ['hook_not_found', 'corr-fetch'])
+})
+
+test('health(), liveness(), readiness(): a 503 not_ready throws ServerComputeClientError at once, with the probe\'s report', async (t) => {
+  const dir = await tempDir(t)
+  let ready = true
+  // An executor that reports what it is told to: the worker only reads its health().
+  const compute: ComputeExecutor = { kind: 'test-executor', start: async () => {}, close: async () => {}, health: () => ({ ready }) }
+  const worker = await startNodeComputeWorkerServer({
+    world: createLocalWorld({ dataDir: join(dir, 'world') }), compute, sqlitePath: join(dir, 'worker.db'), seedApiKeys: SEED_KEYS, port: 0
+  })
+  t.after(() => worker.close())
+  const proxy = await startFaultProxy(t, worker.url)
+  // No key needed for probes.
+  const client = new ComputeClient({ baseUrl: proxy.url, apiKey: 'not-a-key', retryDelayMs: 1 })
+  assert.equal((await client.readiness()).checks.compute.status, 'ok')
+
+  ready = false
+  const notReady = await caught(client.readiness({ correlationId: 'corr-ready' }))
+  assert.ok(notReady instanceof ServerComputeClientError)
+  assert.deepEqual([notReady.status, notReady.code, notReady.correlationId], [503, 'not_ready', 'corr-ready'])
+  assert.equal((notReady.details.checks as any).compute.status, 'unavailable')
+  assert.equal((await client.liveness()).status, 'ok', 'liveness calls no dependency')
+
+  await breakLocalWorldRuns(dir)
+  const down = await until(() => client.health().then(() => undefined, (error: unknown) => error as ComputeClientError), 'health to report the World down')
+  assert.ok(down instanceof ServerComputeClientError)
+  assert.deepEqual([down.status, down.code], [503, 'not_ready'])
+  assert.equal((down.details.world as any).status, 'unavailable')
+  assert.equal(down.details.database, 'ok')
+  const seen = proxy.seen.length
+  await caught(client.health())
+  assert.equal(proxy.seen.length, seen + 1, 'a probe\'s 503 is its answer: not retried')
 })

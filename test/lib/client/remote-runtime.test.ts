@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { createLocalWorld } from '@workflow/world-local'
 import { ComputeClient } from '../../../lib/client/index.js'
+import { createWorldForTarget } from '../../../lib/world/create-world.js'
 import { startNodeComputeWorkerServer } from '../../../server.js'
 import { buildFixtureApp } from '../../fixtures/build.js'
 import { tempDir, until } from '../../helper.js'
@@ -10,6 +10,8 @@ import { startRuntimeHost, type RunOutcome } from '../../runtime-host.js'
 
 const RUNTIME_KEY = 'test-key-runtime-world-proxy-000000001'
 const OPERATOR_KEY = 'test-key-operator-runs-write-00000001'
+// COMPUTE_WORKER_DELIVERY_SECRET of both sides: the worker's World signs deliveries, the runtime checks them.
+const DELIVERY_SECRET = 'test-delivery-secret-0123456789abcdef'
 const workflow = (name: string) => `workflow//./workflows/demo//${name}`
 
 const CASES = [
@@ -31,7 +33,7 @@ function comparable (outcome: RunOutcome) {
 async function startWorker (t: import('node:test').TestContext, deliverTo: string) {
   const dir = await tempDir(t)
   // COMPUTE_WORKER_COMPUTE=none: the worker runs no code; its world-local delivers to the app.
-  const world = createLocalWorld({ dataDir: join(dir, 'world'), baseUrl: deliverTo })
+  const world = createWorldForTarget({ target: 'local', localDataDir: join(dir, 'world'), localBaseUrl: deliverTo, deliverySecret: DELIVERY_SECRET })
   const worker = await startNodeComputeWorkerServer({
     world,
     sqlitePath: join(dir, 'worker.db'),
@@ -54,7 +56,7 @@ test('the SDK runtime on createRemoteWorld runs steps, a sleep, a hook, a stream
   ])
   const { worker, world } = await startWorker(t, remote.url)
   await local.configure({})
-  const configured = await remote.configure({ workerUrl: worker.url, apiKey: RUNTIME_KEY })
+  const configured = await remote.configure({ workerUrl: worker.url, apiKey: RUNTIME_KEY, deliverySecret: DELIVERY_SECRET })
   assert.deepEqual(configured, { specVersion: 3, hasCreateQueueHandler: true })
 
   // The local baseline resumes its hook with the SDK's resumeHook in the app; the remote run's hook
@@ -98,9 +100,43 @@ test('WORKFLOW_TARGET_WORLD=@workflow-studio/compute-worker/client: the SDK requ
   const build = await buildFixtureApp()
   const host = await startRuntimeHost(t, 'env', build.dir)
   const { worker, world } = await startWorker(t, host.url)
-  const configured = await host.configure({ workerUrl: worker.url, apiKey: RUNTIME_KEY })
+  const configured = await host.configure({ workerUrl: worker.url, apiKey: RUNTIME_KEY, deliverySecret: DELIVERY_SECRET })
   assert.deepEqual(configured, { specVersion: 3, hasCreateQueueHandler: true })
+  // The worker's deliveries carry COMPUTE_WORKER_DELIVERY_SECRET: accepted.
   const outcome = await host.run({ workflowId: workflow('greet'), args: ['env'] })
   assert.equal(outcome.value, 'hello env from A')
   assert.equal((await world.runs.get(outcome.runId, { resolveData: 'none' })).status, 'completed')
+
+  // Anyone else's, however well formed, is refused before it reaches the runtime (protocol §4.3).
+  const delivery = (authorization?: string) => fetch(`${host.url}/.well-known/workflow/v1/flow`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-vqs-queue-name': '__wkf_workflow_' + workflow('greet'),
+      'x-vqs-message-id': 'msg_01J00000000000000000000003',
+      'x-vqs-message-attempt': '1',
+      ...(authorization === undefined ? {} : { authorization })
+    },
+    body: JSON.stringify({ runId: outcome.runId })
+  })
+  for (const authorization of [undefined, 'Bearer wrong-secret', `Bearer ${DELIVERY_SECRET}x`, DELIVERY_SECRET, `Basic ${DELIVERY_SECRET}`]) {
+    const refused = await delivery(authorization)
+    assert.equal(refused.status, 401, `authorization ${String(authorization)}`)
+    assert.equal(refused.headers.get('www-authenticate'), 'Bearer')
+    assert.match((await refused.json()).error, /delivery secret/)
+  }
+})
+
+test('a runtime with no delivery secret configured refuses every delivery', async (t) => {
+  const build = await buildFixtureApp()
+  const host = await startRuntimeHost(t, 'env', build.dir)
+  const { worker } = await startWorker(t, host.url)
+  await host.configure({ workerUrl: worker.url, apiKey: RUNTIME_KEY })
+  const refused = await fetch(`${host.url}/.well-known/workflow/v1/step`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${DELIVERY_SECRET}` },
+    body: '{}'
+  })
+  assert.equal(refused.status, 401)
+  assert.match((await refused.json()).error, /COMPUTE_WORKER_DELIVERY_SECRET/)
 })

@@ -21,6 +21,7 @@ import type { World, WorkflowRun } from '@workflow/world'
 import { createLocalWorld } from '@workflow/world-local'
 import { createRemoteWorld, type RemoteWorldOptions } from '../../../lib/client/index.js'
 import { decodeTaggedJson } from '../../../lib/world-proxy/codec.js'
+import { withDeliverySecret } from '../../../lib/world/delivery-secret.js'
 import { createComputeWorker } from '../../../fetch.js'
 import { startNodeComputeWorkerServer, type StartedComputeWorkerServer } from '../../../server.js'
 import type { ComputeWorkerOptions } from '../../../lib/options.js'
@@ -184,7 +185,8 @@ test('a lost answer is retried only where a repeat is harmless: never step_start
 
 test('deliveries from the worker\'s World are decoded by the remote World\'s queue handler (world-local\'s own)', async (t) => {
   const received: Array<{ message: any, meta: any }> = []
-  const client0 = createRemoteWorld({ baseUrl: 'http://unused.invalid', apiKey: 'unused' })
+  const deliverySecret = 'test-delivery-secret-remote-world-01'
+  const client0 = createRemoteWorld({ baseUrl: 'http://unused.invalid', apiKey: 'unused', deliverySecret })
   const flow = client0.createQueueHandler('__wkf_workflow_', async (message, meta) => { received.push({ message, meta }) })
   const app = createServer(async (req, res) => {
     const chunks: Buffer[] = []
@@ -197,7 +199,7 @@ test('deliveries from the worker\'s World are decoded by the remote World\'s que
   t.after(() => new Promise((resolve) => app.close(resolve)))
   const appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}`
 
-  const worker = await startWorker(t, createLocalWorld({ dataDir: join(await tempDir(t), 'world'), baseUrl: appUrl }))
+  const worker = await startWorker(t, withDeliverySecret(createLocalWorld({ dataDir: join(await tempDir(t), 'world'), baseUrl: appUrl }), deliverySecret))
   const client = remote(worker)
   const requestedAt = new Date(1_700_000_000_123)
   await client.queue('__wkf_workflow_workflow//./workflows/demo//greet', {

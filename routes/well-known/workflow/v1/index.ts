@@ -1,7 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
+import { authorizesDelivery, DELIVERY_SECRET_HEADER, sameSecret } from '../../../../lib/delivery-secret.js'
 import { ApiError } from '../../../../lib/errors.js'
 import { WORKFLOW_CORE_VERSION } from '../../../../lib/compute/health-check.js'
 import { ErrorResponse } from '../../../../lib/schemas/common.js'
@@ -13,24 +13,20 @@ import {
 // The SDK's own paths (@workflow/utils WORKFLOW_ROUTE_BASE), whatever this folder is called.
 export const autoPrefix = '/.well-known/workflow/v1'
 
-const DELIVERY_SECRET_HEADER = 'x-workflow-delivery-secret'
 const WEBHOOK_BODY_LIMIT = 10 * 1024 * 1024
 const LOOPBACK = /^(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/
-
-function sameSecret (given: string, expected: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value).digest()
-  return timingSafeEqual(digest(given), digest(expected))
-}
 
 /**
  * Queue deliveries run deployment code, so only the World's own delivery (a request from this
  * machine straight to this server: loopback, or the host's own address when HOST is one) or a
- * caller holding the delivery secret may make one. Injected requests (the fetch front) and
+ * caller holding the delivery secret (as `Authorization: Bearer`, which the worker's World sends
+ * itself, or `x-workflow-delivery-secret`) may make one. Injected requests (the fetch front) and
  * requests relayed by a proxy are not taken as local.
  */
 function mayDeliver (request: FastifyRequest, secret: string | undefined): boolean {
   const given = request.headers[DELIVERY_SECRET_HEADER]
   if (secret !== undefined && typeof given === 'string') return sameSecret(given, secret)
+  if (secret !== undefined && authorizesDelivery(request.headers.authorization, secret)) return true
   if ((request.raw as { _lightMyRequest?: unknown })._lightMyRequest !== undefined) return false
   if (request.headers['x-forwarded-for'] !== undefined || request.headers.forwarded !== undefined) return false
   const socket = request.raw.socket
@@ -71,7 +67,7 @@ const workflowRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   if (handleDelivery !== undefined) {
     const guard = async (request: FastifyRequest): Promise<void> => {
       if (!mayDeliver(request, compute?.deliverySecret)) {
-        throw new ApiError(403, 'forbidden', `Queue deliveries are accepted from loopback or with ${DELIVERY_SECRET_HEADER}`)
+        throw new ApiError(403, 'forbidden', `Queue deliveries are accepted from loopback or with the delivery secret (Authorization: Bearer, or ${DELIVERY_SECRET_HEADER})`)
       }
     }
     const config = { auth: false, rateLimit: false, httpsRequired: false } as const
