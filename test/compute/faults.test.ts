@@ -52,7 +52,7 @@ test('misbehaving deployments', async (t) => {
   await t.test('code that throws at load: its deliveries fail (500, retried), others run, the worker stays up', async () => {
     await deploySources(artifactDir, 'dpl_broken', { 'flow.js': THROWS_AT_LOAD })
     const broken = await startRun(world, 'dpl_broken', workflowId(a, 'sum'), [1, 1])
-    await eventually(async () => (compute.health().failedLoads as string[]).includes('dpl_broken') ? true : undefined)
+    await eventually(async () => (await compute.health()).failedLoads.includes('dpl_broken') ? true : undefined)
 
     // The same message as the queue sends it: refused with a 500, which the queue retries.
     const res = await compute.handleDelivery('flow', new Request('http://localhost/.well-known/workflow/v1/flow', {
@@ -77,14 +77,14 @@ test('misbehaving deployments', async (t) => {
     const dir = await deployBuild(artifactDir, 'dpl_crashy', a)
     await copyFile(join(dir, 'step.js'), join(dir, 'real-step.cjs'))
     await deploySources(artifactDir, 'dpl_crashy', { 'step.js': CRASHES_ONCE })
-    const crashesBefore = compute.health().crashes as number
+    const crashesBefore = (await compute.health()).crashes
 
     const crashy = await startRun(world, 'dpl_crashy', workflowId(a, 'sum'), [20, 22])
     const meanwhile = await startRun(world, 'dpl_b', workflowId(b, 'greet'), ['eve'])
     assert.equal(await runOutput(world, meanwhile), 'hello eve from B')
     // The step's delivery got a 500 when the thread died and came back 5 s later to a new one.
     assert.deepEqual(await runOutput(world, crashy), { total: 42, variant: 'A' })
-    assert.ok((compute.health().crashes as number) > crashesBefore)
+    assert.ok((await compute.health()).crashes > crashesBefore)
   })
 
   await t.test('a redelivery after { timeoutSeconds } counts as a fresh message (attempt 1)', async () => {
