@@ -58,7 +58,9 @@ async function computeStatus (compute: ComputeExecutor | undefined): Promise<Com
   if (typeof compute.health !== 'function') return { status: 'ok', kind: compute.kind }
   try {
     const detail = await compute.health()
-    return { status: detail?.ready === false ? 'unavailable' : 'ok', kind: compute.kind, detail }
+    if (detail?.ready !== false) return { status: 'ok', kind: compute.kind, detail }
+    const reason = typeof detail.reason === 'string' ? { error: detail.reason } : {}
+    return { status: 'unavailable', kind: compute.kind, ...reason, detail }
   } catch (error) {
     return { status: 'unavailable', kind: compute.kind, error: (error as Error)?.message ?? String(error) }
   }

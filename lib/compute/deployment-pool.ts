@@ -1,7 +1,26 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { World } from '@workflow/world'
 import { deploymentDir } from './artifacts.js'
-import { DeploymentThread, DeploymentUnavailableError, type DeploymentThreadOptions } from './deployment-thread.js'
+import { DeploymentThread, DeploymentUnavailableError, type DeploymentThreadOptions, type ThreadState } from './deployment-thread.js'
+
+/** One loaded deployment's thread, as a health check found it. */
+// Type aliases, not interfaces: health reports must be assignable to Record<string, unknown>.
+export type ThreadReport = {
+  deploymentId: string
+  state: ThreadState
+  inFlight: number
+}
+
+export type PoolStats = {
+  /** Loaded deployments, least recently used first. */
+  loaded: string[]
+  loads: number
+  crashes: number
+  /** Deployments whose thread died and has not been started again (it is on their next delivery). */
+  crashed: string[]
+  /** Deployments whose code failed to load; their deliveries fail at once for a few seconds. */
+  failedLoads: string[]
+}
 
 export interface DeploymentPoolOptions {
   artifactDir: string
@@ -25,6 +44,7 @@ export interface DeploymentPoolOptions {
 export class DeploymentPool {
   private readonly threads = new Map<string, DeploymentThread>()
   private readonly failedLoads = new Map<string, { error: Error, until: number }>()
+  private readonly crashed = new Set<string>()
   private readonly sweeper: NodeJS.Timeout
   private closed = false
   private loads = 0
@@ -58,14 +78,24 @@ export class DeploymentPool {
     return thread
   }
 
-  stats (): { loaded: string[], loads: number, crashes: number, failedLoads: string[] } {
+  stats (): PoolStats {
     const now = Date.now()
     return {
       loaded: [...this.threads.keys()],
       loads: this.loads,
       crashes: this.crashes,
+      crashed: [...this.crashed],
       failedLoads: [...this.failedLoads].filter(([, failure]) => failure.until > now).map(([id]) => id)
     }
+  }
+
+  /** Checks every loaded thread at once: each answers within `timeoutMs` or is reported unresponsive. */
+  async checkThreads (timeoutMs: number): Promise<ThreadReport[]> {
+    return await Promise.all([...this.threads.values()].map(async (thread) => ({
+      deploymentId: thread.deploymentId,
+      state: await thread.check(timeoutMs),
+      inFlight: thread.inFlight
+    })))
   }
 
   /** Takes no new work, lets deliveries in flight finish for up to `graceMs`, then ends every thread. */
@@ -92,6 +122,7 @@ export class DeploymentPool {
     })
     this.threads.set(deploymentId, thread)
     this.failedLoads.delete(deploymentId)
+    this.crashed.delete(deploymentId)
     this.evictBeyondBound(thread)
     return thread
   }
@@ -101,6 +132,7 @@ export class DeploymentPool {
     this.threads.delete(thread.deploymentId)
     if (!this.closed) {
       this.crashes++
+      this.crashed.add(thread.deploymentId)
       this.options.log('warn', 'deployment thread exited; it is restarted on its next delivery', { deploymentId: thread.deploymentId })
     }
   }

@@ -48,6 +48,9 @@ function worldMethods (world: World): string[] {
   })
 }
 
+/** What a thread's health check found: still loading, its event loop answered, or it did not in time. */
+export type ThreadState = 'loading' | 'answering' | 'unresponsive'
+
 /**
  * The main thread's side of one deployment's thread: sends it deliveries and webhook requests,
  * serves the World calls it makes, and fails whatever is in flight when it dies.
@@ -61,6 +64,8 @@ export class DeploymentThread {
   private readonly world: World
   private readonly allowed: Set<string>
   private readonly pending = new Map<number, { resolve: (value: unknown) => void, reject: (error: Error) => void }>()
+  // Kept apart from `pending`: a health check must not make the thread look busy (or keep it loaded).
+  private readonly pings = new Map<number, () => void>()
   private nextId = 1
   private worldCallsInFlight = 0
   private loading = true
@@ -83,6 +88,7 @@ export class DeploymentThread {
     this.ready = new Promise<void>((resolve, reject) => {
       this.worker.on('message', (message: ThreadToMain) => {
         if (message.type === 'ready') resolve()
+        else if (message.type === 'pong') this.pings.get(message.id)?.()
         else if (message.type === 'load-failed') reject(new DeploymentUnavailableError(this.deploymentId, 'its code failed to load', { cause: fromWireError(message.error) }))
         else this.receive(message)
       })
@@ -92,6 +98,7 @@ export class DeploymentThread {
         reject(error)
         for (const { reject: fail } of this.pending.values()) fail(error)
         this.pending.clear()
+        for (const answer of this.pings.values()) answer()
         options.onExit(this)
       })
     })
@@ -116,6 +123,28 @@ export class DeploymentThread {
 
   async webhook (request: WireRequest): Promise<WireResponse> {
     return await this.request((id) => ({ type: 'webhook', id, request }), request.body === null ? [] : [request.body]) as WireResponse
+  }
+
+  /**
+   * Whether the thread's event loop answers within `timeoutMs`. A thread busy with synchronous
+   * deployment code (or past its heap limit, about to be ended) does not.
+   */
+  async check (timeoutMs: number): Promise<ThreadState> {
+    if (this.loading) return 'loading'
+    if (this.exited) return 'unresponsive'
+    const id = this.nextId++
+    const answered = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs)
+      this.pings.set(id, () => { clearTimeout(timer); resolve(!this.exited) })
+      this.worker.postMessage({ type: 'ping', id } satisfies MainToThread)
+    })
+    this.pings.delete(id)
+    return answered ? 'answering' : 'unresponsive'
+  }
+
+  /** Deliveries and webhook requests the thread is running. */
+  get inFlight (): number {
+    return this.pending.size
   }
 
   async terminate (): Promise<void> {

@@ -1,6 +1,7 @@
 import { getQueueTopicPrefix, resolveQueueNamespace, type World } from '@workflow/world'
 import type { FastifyBaseLogger } from 'fastify'
-import { DeploymentPool } from './deployment-pool.js'
+import { DeploymentPool, type PoolStats, type ThreadReport } from './deployment-pool.js'
+import type { ThreadState } from './deployment-thread.js'
 import { DeliveryRouter } from './delivery-router.js'
 import { fromWireResponse, toWireRequest } from './protocol.js'
 import type { ComputeContext, ComputeExecutor, DeliveryEndpoint } from './types.js'
@@ -25,10 +26,23 @@ export const IN_PROCESS_DEFAULTS = {
   // world-local retries a failed delivery after 5 s: one reload attempt per retry wave.
   loadRetryMs: 4_000,
   // On close, deliveries in flight may finish for this long (within close-with-grace's 10 s).
-  closeGraceMs: 5_000
+  closeGraceMs: 5_000,
+  // A readiness probe waits this long for each loaded thread to answer (they are asked at once).
+  threadCheckMs: 1_000
 } as const
 
 type QueueRequestHandler = (request: Request) => Promise<Response>
+
+/** The in-process executor's health report (see `InProcessCompute.health`). */
+export type InProcessHealth = PoolStats & {
+  kind: string
+  ready: boolean
+  /** Why it is not ready. */
+  reason?: string
+  threads: ThreadReport[]
+  threadCounts: Record<'loaded' | ThreadState, number>
+  maxLoadedDeployments: number
+}
 
 interface Running {
   world: World
@@ -55,6 +69,7 @@ export class InProcessCompute implements ComputeExecutor {
   readonly deliverySecret: string | undefined
   private readonly settings: Required<Omit<InProcessComputeOptions, 'artifactDir' | 'deliverySecret'>>
   private running: Running | undefined
+  private pool: DeploymentPool | undefined
 
   constructor (private readonly options: InProcessComputeOptions = {}) {
     this.deliverySecret = options.deliverySecret === '' ? undefined : options.deliverySecret
@@ -86,6 +101,7 @@ export class InProcessCompute implements ComputeExecutor {
       step: world.createQueueHandler(stepPrefix, async (message, meta) => await router.route('step', message, meta))
     }
     this.running = { world, log, pool, router, handlers }
+    this.pool = pool
 
     // In-process delivery where the World offers it (world-local); others deliver over HTTP.
     const direct = world as World & { registerHandler?: (prefix: string, handler: QueueRequestHandler) => void }
@@ -123,9 +139,29 @@ export class InProcessCompute implements ComputeExecutor {
     return fromWireResponse(await thread.webhook(await toWireRequest(request)))
   }
 
-  /** `ready` is what readiness probes read; the rest says which deployments are loaded or failing. */
-  health (): Record<string, unknown> {
-    return { kind: this.kind, ready: this.running !== undefined, ...(this.running?.pool.stats() ?? { loaded: [] }) }
+  /**
+   * What readiness probes read. `ready`: the executor is started and not closed, so deliveries
+   * reach deployment threads (a thread is started on its deployment's first delivery; no thread
+   * yet is ready). `threads`: each loaded deployment's thread, asked to answer now. One
+   * deployment's stuck or crashed thread does not make the worker unready: its deliveries are
+   * retried and the thread restarted, while every other deployment keeps running here.
+   */
+  async health (): Promise<InProcessHealth> {
+    const running = this.running
+    const threads = running === undefined ? [] : await running.pool.checkThreads(IN_PROCESS_DEFAULTS.threadCheckMs)
+    const count = (state: ThreadState): number => threads.filter((thread) => thread.state === state).length
+    // Counts of a closed executor's pool stay readable; it has no threads left.
+    const stats = this.pool?.stats() ?? { loaded: [], loads: 0, crashes: 0, crashed: [], failedLoads: [] }
+    const ready = running !== undefined && this.running === running
+    return {
+      kind: this.kind,
+      ready,
+      ...(ready ? {} : { reason: this.pool === undefined ? 'the executor is not started' : 'the executor is closed' }),
+      ...stats,
+      threads,
+      threadCounts: { loaded: threads.length, answering: count('answering'), loading: count('loading'), unresponsive: count('unresponsive') },
+      maxLoadedDeployments: this.settings.maxLoadedDeployments
+    }
   }
 
   async close (): Promise<void> {

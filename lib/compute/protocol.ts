@@ -56,11 +56,13 @@ export interface ThreadData {
 export type MainToThread =
   | { type: 'deliver', id: number, kind: DeliveryKind, message: unknown, meta: DeliveryMeta }
   | { type: 'webhook', id: number, request: WireRequest }
+  | { type: 'ping', id: number }
   | { type: 'world-result', id: number, ok: true, value: unknown }
   | { type: 'world-result', id: number, ok: false, error: WireError }
 
 export type ThreadToMain =
   | { type: 'ready' }
+  | { type: 'pong', id: number }
   | { type: 'load-failed', error: WireError }
   | { type: 'world-call', id: number, method: string, args: unknown[] }
   | { type: 'result', id: number, ok: true, value: unknown }

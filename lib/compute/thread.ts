@@ -106,6 +106,9 @@ port.on('message', (message: MainToThread) => {
     case 'webhook':
       void run(message.id, async () => await toWireResponse(await serveWebhook(message.request)))
       break
+    case 'ping':
+      post({ type: 'pong', id: message.id })
+      break
   }
 })
 

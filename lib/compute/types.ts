@@ -18,8 +18,8 @@ export interface ComputeExecutor {
   /** Attach to the World's queue; called before `world.start()`. */
   start (context: ComputeContext): Promise<void>
   close (): Promise<void>
-  /** Detail for readiness probes. */
-  health? (): Record<string, unknown>
+  /** Detail for readiness probes; `ready: false` makes the worker not ready (503). */
+  health? (): Record<string, unknown> | Promise<Record<string, unknown>>
   /**
    * Serves a queue delivery that arrived over HTTP (Worlds that deliver to the worker's own base
    * URL, as world-postgres does). Answers 500 rather than throwing. When present, the worker

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict'
 import { copyFile, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { RUN_ERROR_CODES } from '@workflow/errors'
+import { SPEC_VERSION_CURRENT } from '@workflow/world'
 import { createInProcessCompute } from '../../lib/compute/index.js'
+import { newUlid } from '../../lib/ulid.js'
 import { buildFixtureApp } from '../fixtures/build.js'
 import { build } from '../helper.js'
 import { deployBuild, deploySources, eventually, runOutput, startRun, workflowId } from './helper.js'
@@ -52,7 +55,7 @@ test('misbehaving deployments', async (t) => {
   await t.test('code that throws at load: its deliveries fail (500, retried), others run, the worker stays up', async () => {
     await deploySources(artifactDir, 'dpl_broken', { 'flow.js': THROWS_AT_LOAD })
     const broken = await startRun(world, 'dpl_broken', workflowId(a, 'sum'), [1, 1])
-    await eventually(async () => (compute.health().failedLoads as string[]).includes('dpl_broken') ? true : undefined)
+    await eventually(async () => (await compute.health()).failedLoads.includes('dpl_broken') ? true : undefined)
 
     // The same message as the queue sends it: refused with a 500, which the queue retries.
     const res = await compute.handleDelivery('flow', new Request('http://localhost/.well-known/workflow/v1/flow', {
@@ -77,14 +80,14 @@ test('misbehaving deployments', async (t) => {
     const dir = await deployBuild(artifactDir, 'dpl_crashy', a)
     await copyFile(join(dir, 'step.js'), join(dir, 'real-step.cjs'))
     await deploySources(artifactDir, 'dpl_crashy', { 'step.js': CRASHES_ONCE })
-    const crashesBefore = compute.health().crashes as number
+    const crashesBefore = (await compute.health()).crashes
 
     const crashy = await startRun(world, 'dpl_crashy', workflowId(a, 'sum'), [20, 22])
     const meanwhile = await startRun(world, 'dpl_b', workflowId(b, 'greet'), ['eve'])
     assert.equal(await runOutput(world, meanwhile), 'hello eve from B')
     // The step's delivery got a 500 when the thread died and came back 5 s later to a new one.
     assert.deepEqual(await runOutput(world, crashy), { total: 42, variant: 'A' })
-    assert.ok((compute.health().crashes as number) > crashesBefore)
+    assert.ok((await compute.health()).crashes > crashesBefore)
   })
 
   await t.test('a redelivery after { timeoutSeconds } counts as a fresh message (attempt 1)', async () => {
@@ -94,5 +97,40 @@ test('misbehaving deployments', async (t) => {
     const attempts = await eventually(async () => await readFile(join(dir, 'attempts.json'), 'utf8').then(JSON.parse, () => undefined)) as number[]
     assert.equal(attempts.length, 60)
     assert.deepEqual([...new Set(attempts)], [1])
+  })
+
+  await t.test('a message no deployment can take fails its run with MAX_DELIVERIES_EXCEEDED after 48 deliveries', async () => {
+    // The run as start() records it, on a deployment that is not on disk. No message is queued:
+    // its 48th and 49th deliveries are sent by hand, as world-local numbers them.
+    const runId = `wrun_${newUlid()}`
+    await world.events.create(runId, {
+      eventType: 'run_created',
+      specVersion: SPEC_VERSION_CURRENT,
+      eventData: { deploymentId: 'dpl_gone', workflowName: workflowId(a, 'greet'), input: [], executionContext: {} }
+    } as never)
+    const deliver = async (endpoint: 'flow' | 'step', attempt: number, message: Record<string, unknown>): Promise<Response> =>
+      await compute.handleDelivery(endpoint, new Request(`http://localhost/.well-known/workflow/v1/${endpoint}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-vqs-queue-name': endpoint === 'flow' ? `__wkf_workflow_${workflowId(a, 'greet')}` : '__wkf_step_step//./workflows/demo//greetStep',
+          'x-vqs-message-id': `msg_01J000000000000000000000${endpoint === 'flow' ? 'F' : 'S'}${attempt}`,
+          'x-vqs-message-attempt': String(attempt)
+        },
+        body: JSON.stringify(message)
+      }))
+    // Up to the SDK's limit the queue is asked to retry (the deployment may yet appear) ...
+    const step = { workflowName: workflowId(a, 'greet'), workflowRunId: runId, workflowStartedAt: Date.now(), stepId: 'step_01J00000000000000000000001' }
+    assert.equal((await deliver('step', 48, step)).status, 500)
+    assert.equal((await deliver('flow', 48, { runId })).status, 500)
+    assert.equal((await world.runs.get(runId)).status, 'pending')
+    // ... past it the message is taken (200) and its run failed, as the SDK fails a run past 48.
+    assert.equal((await deliver('flow', 49, { runId })).status, 200)
+    const run = await world.runs.get(runId)
+    assert.equal(run.status, 'failed')
+    assert.equal(run.error?.code, RUN_ERROR_CODES.MAX_DELIVERIES_EXCEEDED)
+    assert.match(String(run.error?.message), /after 49 deliveries: deployment "dpl_gone" cannot run here/)
+    // A later message of the failed run is let go too.
+    assert.equal((await deliver('step', 49, step)).status, 200)
   })
 })

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { hydrateWorkflowReturnValue } from '@workflow/core/serialization'
@@ -7,13 +7,16 @@ import { start } from 'workflow/api'
 import { setWorld } from 'workflow/runtime'
 import type { FixtureBuild } from '../fixtures/build.js'
 
-export const BUNDLE_FILES = ['flow.js', 'step.js', 'webhook.js', 'manifest.json'] as const
+// flow.js, step.js (flow.mjs, step.mjs of an ESM build), webhook.js, manifest.json; not the builder's *.debug.json.
+const BUNDLE_FILE = /^(?:flow|step|webhook)\.m?js$|^manifest\.json$/
 
 /** Places a build in `artifactDir/<id>/` as the deployments lane writes it: the files, nothing else. */
 export async function deployBuild (artifactDir: string, deploymentId: string, build: FixtureBuild): Promise<string> {
   const dir = join(artifactDir, deploymentId)
   await mkdir(dir, { recursive: true })
-  for (const name of BUNDLE_FILES) await copyFile(join(build.dir, name), join(dir, name))
+  for (const name of await readdir(build.dir)) {
+    if (BUNDLE_FILE.test(name)) await copyFile(join(build.dir, name), join(dir, name))
+  }
   return dir
 }
 

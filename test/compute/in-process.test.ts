@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import { readdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { getRun, resumeHook } from 'workflow/api'
 import { healthCheck } from 'workflow/runtime'
@@ -7,20 +9,23 @@ import { buildFixtureApp } from '../fixtures/build.js'
 import { build } from '../helper.js'
 import { deployBuild, eventually, runOutput, startRun, waitForRun, workflowId } from './helper.js'
 
-// One worker for the whole file: three deployments (two builds of one app that share every step
-// id but differ in behaviour, and an app that waits on webhooks), real world-local, real threads.
+// One worker for the whole file: four deployments (two builds of one app that share every step
+// id but differ in behaviour, an ES module build of it, and an app that waits on webhooks), real
+// world-local, real threads.
 test('the in-process executor runs deployed Workflow SDK builds', async (t) => {
-  const [a, b, inbox] = await Promise.all([buildFixtureApp('A'), buildFixtureApp('B'), buildFixtureApp('A', 'webhook-app')])
+  const [a, b, esm, inbox] = await Promise.all([
+    buildFixtureApp('A'), buildFixtureApp('B'), buildFixtureApp('E', 'app', 'esm'), buildFixtureApp('A', 'webhook-app')
+  ])
   const compute = createInProcessCompute()
   const { app, options } = await build(t, { compute })
   const world = app.workflowWorld
   await deployBuild(options.artifactDir!, 'dpl_a', a)
   await deployBuild(options.artifactDir!, 'dpl_b', b)
+  await deployBuild(options.artifactDir!, 'dpl_esm', esm)
   await deployBuild(options.artifactDir!, 'dpl_inbox', inbox)
 
-  // Each sleep takes at least a second (the SDK rounds timeouts up), so this long run is started
-  // first and checked last. More than 48 sleeps and as many workflow deliveries in one run.
-  const longRun = await startRun(world, 'dpl_a', workflowId(a, 'manySleeps'), [50])
+  // Several sleeps, each at least a second (the SDK rounds timeouts up): started first, checked last.
+  const longRun = await startRun(world, 'dpl_a', workflowId(a, 'manySleeps'), [3])
 
   await t.test('two builds that share step ids run side by side, each with its own code', async () => {
     const runs = await Promise.all([
@@ -33,7 +38,17 @@ test('the in-process executor runs deployed Workflow SDK builds', async (t) => {
     assert.deepEqual(outputs, [{ total: 3, variant: 'A' }, { total: 7, variant: 'B' }, 'hello ada from A', 'hello bob from B'])
     const run = await world.runs.get(runs[1])
     assert.equal(run.deploymentId, 'dpl_b')
-    assert.deepEqual(compute.health().loaded?.toString().split(',').sort(), ['dpl_a', 'dpl_b'])
+    assert.deepEqual([...(await compute.health()).loaded].sort(), ['dpl_a', 'dpl_b'])
+  })
+
+  await t.test('an ES module build (flow.mjs, step.mjs, as framework builders emit) runs steps and sleep', async () => {
+    assert.deepEqual((await readdir(join(options.artifactDir!, 'dpl_esm'))).sort(), ['flow.mjs', 'manifest.json', 'step.mjs', 'webhook.js'])
+    const runs = await Promise.all([
+      startRun(world, 'dpl_esm', workflowId(esm, 'sum'), [5, 6]),
+      startRun(world, 'dpl_esm', workflowId(esm, 'sleepy'), [100])
+    ])
+    assert.deepEqual(await runOutput(world, runs[0]), { total: 11, variant: 'E' })
+    assert.equal(await runOutput(world, runs[1]), 'slept 100 ms, 3')
   })
 
   await t.test('steps and sleep', async () => {
@@ -112,7 +127,8 @@ test('the in-process executor runs deployed Workflow SDK builds', async (t) => {
     assert.equal((await world.runs.get(runId)).status, 'running')
   })
 
-  await t.test('a run with more than 48 sleeps completes', async () => {
-    assert.equal(await runOutput(world, longRun, 180_000), 50)
+  // More than 48 redeliveries of one message: test/compute/redelivery.test.ts.
+  await t.test('a run alternating sleeps and steps completes', async () => {
+    assert.equal(await runOutput(world, longRun), 3)
   })
 })

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { createInProcessCompute } from '../../../lib/compute/index.js'
 import type { ComputeExecutor } from '../../../lib/compute/types.js'
 import { VERSION } from '../../../lib/version.js'
+import { deployBuild, runOutput, startRun, workflowId } from '../../compute/helper.js'
+import { buildFixtureApp } from '../../fixtures/build.js'
 import { breakLocalWorldRuns, build } from '../../helper.js'
 
 /** An executor that reports what it is told to; the worker only reads its health(). */
@@ -93,6 +96,47 @@ test("GET /v1/health/ready follows the executor's health(): ready, not ready, th
   const throwing = await app.inject({ method: 'GET', url: '/v1/health/ready' })
   assert.equal(throwing.statusCode, 503)
   assert.equal(throwing.json().checks.compute.error, 'thread pool crashed')
+})
+
+test('GET /v1/health/ready with the in-process executor: 200 with its threads once one is loaded, 503 once it is closed', async (t) => {
+  const a = await buildFixtureApp('A')
+  const compute = createInProcessCompute()
+  const { app, options } = await build(t, { compute })
+  const ready = async (): Promise<{ statusCode: number, body: any }> => {
+    const res = await app.inject({ method: 'GET', url: '/v1/health/ready' })
+    return { statusCode: res.statusCode, body: res.json() }
+  }
+
+  // Started, nothing loaded yet: ready (a thread starts on its deployment's first delivery).
+  const idle = await ready()
+  assert.equal(idle.statusCode, 200)
+  assert.equal(idle.body.checks.compute.status, 'ok')
+  assert.equal(idle.body.checks.compute.kind, 'in-process')
+  assert.deepEqual(idle.body.checks.compute.detail.threads, [])
+
+  await deployBuild(options.artifactDir!, 'dpl_a', a)
+  const runId = await startRun(app.workflowWorld, 'dpl_a', workflowId(a, 'greet'), ['ready'])
+  assert.equal(await runOutput(app.workflowWorld, runId), 'hello ready from A')
+  const loaded = await ready()
+  assert.equal(loaded.statusCode, 200)
+  const detail = loaded.body.checks.compute.detail
+  assert.equal(detail.ready, true)
+  assert.deepEqual(detail.loaded, ['dpl_a'])
+  assert.equal(detail.threads.length, 1)
+  assert.equal(detail.threads[0].deploymentId, 'dpl_a')
+  assert.equal(detail.threads[0].state, 'answering')
+  assert.deepEqual(detail.threadCounts, { loaded: 1, answering: 1, loading: 0, unresponsive: 0 })
+  assert.deepEqual(detail.crashed, [])
+
+  await compute.close()
+  const closed = await ready()
+  assert.equal(closed.statusCode, 503)
+  assert.equal(closed.body.code, 'not_ready')
+  assert.equal(closed.body.checks.compute.status, 'unavailable')
+  assert.equal(closed.body.checks.compute.detail.ready, false)
+  assert.deepEqual(closed.body.checks.compute.detail.threads, [])
+  assert.match(closed.body.message, /executor is not ready \(the executor is closed\)/)
+  assert.equal(closed.body.checks.world.status, 'ok')
 })
 
 test('the probes are exempt from auth, the rate limit and requireHttps', async (t) => {
