@@ -46,13 +46,17 @@ test('every lane route needs a key with world:proxy, even the admin of the publi
   }
 })
 
-test('lane schema refusals carry a name too; public routes keep the contract\'s envelope without one', async (t) => {
+test('lane schema and media-type refusals carry a name too; public routes keep the contract\'s envelope without one', async (t) => {
   const { app } = await build(t)
   const invalid = await lane(app, 'POST', '/v1/world/runs/list', { status: 'sleeping' })
   assert.deepEqual([invalid.status, invalid.body.code, invalid.body.name], [400, 'validation_error', 'WorkflowWorldError'])
   assert.ok(Array.isArray(invalid.body.validation))
   const badQuery = await lane(app, 'GET', '/v1/world/streams/read?name=s&startIndex=first')
   assert.deepEqual([badQuery.status, badQuery.body.name], [400, 'WorkflowWorldError'])
+  for (const url of ['/v1/world/runs/list', '/v1/world/streams/write?name=s&runId=wrun_1', '/v1/queue/publish']) {
+    const plain = await app.inject({ method: 'POST', url, headers: { ...bearer(KEYS.worldProxy), 'content-type': 'text/plain' }, payload: '{}' })
+    assert.deepEqual([plain.statusCode, plain.json().code, plain.json().name], [415, 'unsupported_media_type', 'WorkflowWorldError'], url)
+  }
 
   const publicAnonymous = await app.inject({ method: 'GET', url: '/v1/runs/wrun_1' })
   assert.equal(publicAnonymous.statusCode, 401)
