@@ -57,6 +57,11 @@ export function prepareOptions (options: ComputeWorkerOptions, warn: (message: s
 export const computeWorkerPlugin: FastifyPluginAsync<ComputeWorkerPluginOptions> = async function computeWorker (fastify, opts) {
   const config = opts[kResolvedOptions] ?? prepareOptions(opts, (message) => fastify.log.warn(message))
 
+  // Contract §3: a JSON route given text/plain is 415, like any other media type it does not
+  // take. Fastify ships a text/plain parser; it goes for the worker's routes only (a host app's
+  // keep it). Routes that take any body (webhooks, the flow/step endpoints) bring their own.
+  if (fastify.hasContentTypeParser('text/plain')) fastify.removeContentTypeParser('text/plain')
+
   await fastify.register(configPlugin, { config })
   await fastify.register(validationPlugin)
   await fastify.register(errorsPlugin)

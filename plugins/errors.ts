@@ -2,6 +2,17 @@ import sensible from '@fastify/sensible'
 import type { FastifyError } from 'fastify'
 import fp from 'fastify-plugin'
 import { ApiError, defaultCodeForStatus, isUnavailableError } from '../lib/errors.js'
+import { worldErrorNameFor } from '../lib/world/errors.js'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * An internal-lane route: every error body also carries `name`, the World error class the
+     * client rebuilds (world-proxy-protocol.md §0.4), auth and validation refusals included.
+     */
+    worldLane?: boolean
+  }
+}
 
 export interface ErrorDescription {
   statusCode: number
@@ -64,11 +75,15 @@ export default fp(async function errorsPlugin (fastify) {
     // The body is the contract's error, whatever the route's schema for that status documents
     // (health's 503 is its report): serialized as built.
     reply.serializer(JSON.stringify)
+    const laneName = request.routeOptions.config?.worldLane === true && described.details?.name === undefined
+      ? { name: worldErrorNameFor(described.statusCode, described.code) }
+      : undefined
     reply.code(described.statusCode).type('application/json; charset=utf-8').send({
       code: described.code,
       message: described.message,
       correlationId: request.correlationId,
-      ...described.details
+      ...described.details,
+      ...laneName
     })
   })
 

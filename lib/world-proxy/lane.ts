@@ -23,6 +23,7 @@ import { ApiError } from '../errors.js'
 import { CORRELATION_HEADER } from '../headers.js'
 import { worldSpecVersion } from '../world/spec-version.js'
 import { absoluteStreamStart } from '../world/streams.js'
+import { BoundedMap } from '../compute/bounded-map.js'
 import { BoundedSet } from './bounded-set.js'
 import { isWellFormedListCursor, isWellFormedStreamCursor } from './cursors.js'
 import { worldErrorToApiError } from './errors.js'
@@ -38,6 +39,11 @@ export interface WorldLaneOptions {
   pingIntervalMs?: number
   /** Run ids remembered as existing, to skip the orphan-event read; default 10 000. */
   knownRunsCapacity?: number
+  /**
+   * How long the World's "this stream is open" stays trusted before a write asks again;
+   * default 1 s. "Done" answers are kept: a closed stream never reopens.
+   */
+  streamOpenRecheckMs?: number
 }
 
 export interface WorldInfo {
@@ -74,13 +80,18 @@ export class WorldLane {
   readonly world: World
   readonly #pingIntervalMs: number
   readonly #knownRuns: BoundedSet<string>
+  readonly #streamOpenRecheckMs: number
+  /** Streams known to have their end marker (closed through this lane, or the World said so). */
   readonly #closedStreams = new BoundedSet<string>(10_000)
+  /** When the World last said a stream is open. */
+  readonly #openStreamsCheckedAt = new BoundedMap<string, number>(10_000)
   readonly #liveReads = new Set<LiveRead>()
 
   constructor (world: World, options: WorldLaneOptions = {}) {
     this.world = world
     this.#pingIntervalMs = options.pingIntervalMs ?? 15_000
     this.#knownRuns = new BoundedSet(options.knownRunsCapacity ?? 10_000)
+    this.#streamOpenRecheckMs = options.streamOpenRecheckMs ?? 1000
   }
 
   /** Live reads currently holding a World reader. */
@@ -213,10 +224,10 @@ export class WorldLane {
    * `readFromStream` yields, and world-local skips empty ones there while counting them elsewhere.
    */
   async writeToStream (name: string, runId: string, chunks: Array<string | Uint8Array>): Promise<void> {
-    if (this.#closedStreams.has(name)) {
+    await this.#assertStreamOwner(name, runId)
+    if (await this.#isStreamClosed(name, runId)) {
       throw new ApiError(409, 'stream_closed', `Stream ${name} is closed`, { details: { name: 'EntityConflictError' } })
     }
-    await this.#assertStreamOwner(name, runId)
     const nonEmpty = chunks.filter((chunk) => chunk.length > 0)
     if (nonEmpty.length === 0) return
     const { world } = this
@@ -225,12 +236,34 @@ export class WorldLane {
       : world.writeToStreamMulti(name, runId, nonEmpty))
   }
 
-  /** Idempotent: a second close of a stream this lane closed is a no-op. */
+  /**
+   * Streams are also closed without this lane: by executor threads (they call the World
+   * directly), by an earlier process, by another worker on the same World. The World keeps
+   * appending after its end marker, data no reader ever sees, so the lane asks it. world-local's
+   * getStreamInfo lists every chunk file, hence "open" answers are trusted for a while and
+   * "done" answers for good (a stream never reopens).
+   */
+  async #isStreamClosed (name: string, runId: string): Promise<boolean> {
+    if (this.#closedStreams.has(name)) return true
+    const checkedAt = this.#openStreamsCheckedAt.get(name)
+    if (checkedAt !== undefined && Date.now() - checkedAt < this.#streamOpenRecheckMs) return false
+    const { done } = await this.#call(() => this.world.getStreamInfo(name, runId))
+    if (done) {
+      this.#closedStreams.add(name)
+      this.#openStreamsCheckedAt.delete(name)
+    } else {
+      this.#openStreamsCheckedAt.set(name, Date.now())
+    }
+    return done
+  }
+
+  /** Idempotent: a second close of a stream known closed is a no-op. */
   async closeStream (name: string, runId: string): Promise<void> {
     if (this.#closedStreams.has(name)) return
     await this.#assertStreamOwner(name, runId)
     await this.#call(() => this.world.closeStream(name, runId))
     this.#closedStreams.add(name)
+    this.#openStreamsCheckedAt.delete(name)
   }
 
   listStreams (runId: string): Promise<string[]> {

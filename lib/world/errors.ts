@@ -160,3 +160,11 @@ export function reviveWorldError (status: number, answer: { name?: string, code?
     KINDS.find((candidate) => candidate.status === status && candidate.ownsStatus === true)
   return kind?.revive(answer.message, answer)
 }
+
+/**
+ * The class name an internal-lane answer the World did not produce (auth, validation, rate
+ * limit, body size) carries: the one the client would rebuild from its status and code.
+ */
+export function worldErrorNameFor (status: number, code: string): string {
+  return reviveWorldError(status, { code, message: '' })?.name ?? 'WorkflowWorldError'
+}

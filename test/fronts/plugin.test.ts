@@ -42,11 +42,18 @@ test('registered without a prefix next to host routes', async (t) => {
   const host = Fastify()
   t.after(() => host.close())
   host.get('/app/status', async () => ({ ok: true }))
+  host.post('/app/echo', async (request) => ({ body: request.body }))
   await host.register(computeWorkerPlugin, options)
   await host.ready()
   assert.equal((await host.inject({ url: '/v1/health' })).statusCode, 200)
   assert.deepEqual((await host.inject({ url: '/app/status' })).json(), { ok: true })
   assert.equal((await host.inject({ url: '/app/status' })).headers['x-workflow-correlation-id'], undefined)
+
+  const plain = { 'content-type': 'text/plain' }
+  const echoed = await host.inject({ method: 'POST', url: '/app/echo', headers: plain, payload: 'hello' })
+  assert.deepEqual(echoed.json(), { body: 'hello' }, 'the host keeps Fastify\'s text/plain parser')
+  const refused = await host.inject({ method: 'POST', url: '/v1/runs', headers: { ...plain, ...bearer(KEYS.triggerWrite), 'idempotency-key': 'p' }, payload: '{}' })
+  assert.deepEqual([refused.statusCode, refused.json().code], [415, 'unsupported_media_type'], 'the worker\'s JSON routes do not take it')
 })
 
 test('a host that set its own root 404 handler keeps it when the worker mounts without a prefix', async (t) => {

@@ -16,7 +16,7 @@ function malformed (what: string, error: unknown): ApiError {
  */
 export default async function worldProxyLane (fastify: FastifyInstance): Promise<void> {
   fastify.addHook('onRoute', (routeOptions) => {
-    routeOptions.config = { ...routeOptions.config, scope: 'world:proxy' }
+    routeOptions.config = { ...routeOptions.config, scope: 'world:proxy', worldLane: true }
     routeOptions.bodyLimit ??= LANE_BODY_LIMITS.envelope
   })
 

@@ -194,8 +194,10 @@ test('POST /v1/runs refuses bad input and bad keys with the contract codes', asy
   const malformed = await app.inject({ method: 'POST', url: '/v1/runs', headers: { ...bearer(KEYS.triggerWrite), 'idempotency-key': 'm', 'content-type': 'application/json' }, payload: '{"workflowName":' })
   assert.equal(malformed.statusCode, 400)
   assert.equal(malformed.json().code, 'validation_error')
-  const text = await app.inject({ method: 'POST', url: '/v1/runs', headers: { ...bearer(KEYS.triggerWrite), 'idempotency-key': 't', 'content-type': 'application/xml' }, payload: '<run/>' })
-  assert.equal(text.statusCode, 415)
+  for (const [type, payload] of [['application/xml', '<run/>'], ['text/plain', '{"workflowName":"greet"}']]) {
+    const unsupported = await app.inject({ method: 'POST', url: '/v1/runs', headers: { ...bearer(KEYS.triggerWrite), 'idempotency-key': 't', 'content-type': type }, payload })
+    assert.deepEqual([unsupported.statusCode, unsupported.json().code], [415, 'unsupported_media_type'], type)
+  }
 
   // A run's input is one World event: 16 MiB, as the internal lane's event create.
   const huge = JSON.stringify({ workflowName: 'greet', input: ['x'.repeat(16 * 1024 * 1024)] })

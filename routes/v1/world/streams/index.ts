@@ -25,7 +25,7 @@ const streams: FastifyPluginAsyncTypebox = async (fastify) => {
     config: { worldMutation: 'world.streams.write' },
     schema: {
       summary: 'world.writeToStream / writeToStreamMulti',
-      description: 'Not idempotent: a retried write appends twice. Zero-length chunks are dropped; a write to a stream this worker closed is 409.',
+      description: 'Not idempotent: a retried write appends twice. Zero-length chunks are dropped; a write to a closed stream (closed through this lane or on the World itself) is 409.',
       tags: ['world'],
       consumes: [OCTET_MEDIA_TYPE, JSON_MEDIA_TYPE, CBOR_MEDIA_TYPE],
       querystring: StreamWriteQuery,

@@ -36,12 +36,33 @@ test('every lane route needs a key with world:proxy, even the admin of the publi
   for (const [method, url] of LANE_ROUTES) {
     const anonymous = await app.inject({ method, url })
     assert.equal(anonymous.statusCode, 401, `${method} ${url} without a key`)
+    assert.equal(anonymous.json().name, 'WorkflowWorldError', 'protocol §0.1: a 401 body names its error class')
     for (const key of [KEYS.runsWrite, KEYS.none]) {
       const refused = await app.inject({ method, url, headers: bearer(key) })
       assert.equal(refused.statusCode, 403, `${method} ${url} with a public key`)
       assert.equal(refused.json().requiredScope, 'world:proxy')
+      assert.equal(refused.json().name, 'WorkflowWorldError')
     }
   }
+})
+
+test('lane schema and media-type refusals carry a name too; public routes keep the contract\'s envelope without one', async (t) => {
+  const { app } = await build(t)
+  const invalid = await lane(app, 'POST', '/v1/world/runs/list', { status: 'sleeping' })
+  assert.deepEqual([invalid.status, invalid.body.code, invalid.body.name], [400, 'validation_error', 'WorkflowWorldError'])
+  assert.ok(Array.isArray(invalid.body.validation))
+  const badQuery = await lane(app, 'GET', '/v1/world/streams/read?name=s&startIndex=first')
+  assert.deepEqual([badQuery.status, badQuery.body.name], [400, 'WorkflowWorldError'])
+  for (const url of ['/v1/world/runs/list', '/v1/world/streams/write?name=s&runId=wrun_1', '/v1/queue/publish']) {
+    const plain = await app.inject({ method: 'POST', url, headers: { ...bearer(KEYS.worldProxy), 'content-type': 'text/plain' }, payload: '{}' })
+    assert.deepEqual([plain.statusCode, plain.json().code, plain.json().name], [415, 'unsupported_media_type', 'WorkflowWorldError'], url)
+  }
+
+  const publicAnonymous = await app.inject({ method: 'GET', url: '/v1/runs/wrun_1' })
+  assert.equal(publicAnonymous.statusCode, 401)
+  assert.equal(publicAnonymous.json().name, undefined)
+  const publicInvalid = await app.inject({ method: 'POST', url: '/v1/runs', headers: { ...bearer(KEYS.admin), 'idempotency-key': 'lane-names-1' }, payload: { nope: true } })
+  assert.deepEqual([publicInvalid.statusCode, publicInvalid.json().code, publicInvalid.json().name], [400, 'validation_error', undefined])
 })
 
 test('bytes and dates round-trip exactly, in tagged JSON and in CBOR', async (t) => {

@@ -72,6 +72,28 @@ test('a closed stream refuses writes (409), a second close is harmless; malforme
   assert.equal(unsafe.statusCode, 400)
 })
 
+test('a stream closed on the World itself (an executor thread, an earlier process) refuses lane writes with 409', async (t) => {
+  const dir = await tempDir(t)
+  const world = createLocalWorld({ dataDir: join(dir, 'world') })
+  const first = await build(t, { world, sqlitePath: join(dir, 'worker.db') })
+  const runId = await createRun(first.app)
+
+  await world.closeStream('strm_direct', runId)
+  const late = await writeRaw(first.app, 'strm_direct', runId, Buffer.from('after the end'))
+  assert.equal(late.statusCode, 409)
+  assert.deepEqual(Object.keys(late.json()).sort(), ['code', 'correlationId', 'message', 'name'])
+  assert.deepEqual([late.json().code, late.json().name], ['stream_closed', 'EntityConflictError'])
+
+  assert.equal((await writeRaw(first.app, 'strm_restart', runId, Buffer.from('a'))).statusCode, 204)
+  assert.equal((await lane(first.app, 'POST', '/v1/world/streams/close', { name: 'strm_restart', runId })).status, 204)
+  await first.app.close()
+  const second = await build(t, { world: createLocalWorld({ dataDir: join(dir, 'world') }), sqlitePath: join(dir, 'worker.db') })
+  const afterRestart = await writeRaw(second.app, 'strm_restart', runId, Buffer.from('b'))
+  assert.deepEqual([afterRestart.statusCode, afterRestart.json().name], [409, 'EntityConflictError'])
+  const info = await lane(second.app, 'GET', `/v1/world/streams/info?name=strm_restart&runId=${runId}`)
+  assert.deepEqual(info.body, { tailIndex: 0, done: true }, 'nothing was appended after the end marker')
+})
+
 test('writes for unknown runs are 404, except the SDK health check\'s made-up run id', async (t) => {
   const { app } = await build(t)
   const ghost = 'wrun_01J00000000000000000000000'
