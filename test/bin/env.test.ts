@@ -9,13 +9,16 @@ test('readStandaloneSettings reads the in-process executor settings and the prox
     COMPUTE_WORKER_DEPLOYMENT_MEMORY_MB: '256',
     COMPUTE_WORKER_TRUST_PROXY: '10.0.0.1, 10.0.0.2'
   })
-  assert.deepEqual(settings.inProcess, { deliverySecret: 's3cret', maxLoadedDeployments: 3, threadMemoryMb: 256 })
+  // The delivery secret is the World's (outgoing deliveries) and the executor's (incoming ones).
+  assert.equal(settings.deliverySecret, 's3cret')
+  assert.deepEqual(settings.inProcess, { maxLoadedDeployments: 3, threadMemoryMb: 256 })
   assert.deepEqual(settings.options.trustProxy, ['10.0.0.1', '10.0.0.2'])
 })
 
 test('readStandaloneSettings leaves unset or empty settings to the defaults', () => {
   const settings = readStandaloneSettings({ COMPUTE_WORKER_DELIVERY_SECRET: '', COMPUTE_WORKER_TRUST_PROXY: ' ' })
-  assert.deepEqual(settings.inProcess, { deliverySecret: undefined, maxLoadedDeployments: undefined, threadMemoryMb: undefined })
+  assert.equal(settings.deliverySecret, undefined)
+  assert.deepEqual(settings.inProcess, { maxLoadedDeployments: undefined, threadMemoryMb: undefined })
   assert.equal(settings.options.trustProxy, undefined)
   assert.equal(settings.compute, 'in-process')
 })
