@@ -12,7 +12,7 @@ import { tempDir } from '../helper.js'
 test('the manifest a real `wf build` writes is accepted and its workflows resolved by id or export name', async () => {
   const { manifest } = await buildFixtureApp()
   const workflows = manifestWorkflows(manifest as any)
-  assert.deepEqual(workflows.map((workflow) => workflow.exportName).sort(), ['approval', 'fatal', 'greet', 'manySleeps', 'memoryHog', 'retried', 'sleepChain', 'sleepy', 'streamer', 'sum'])
+  assert.deepEqual(workflows.map((workflow) => workflow.exportName).sort(), ['approval', 'fatal', 'greet', 'manySleeps', 'memoryHog', 'retried', 'sleepChain', 'sleepy', 'streamer', 'sum', 'threadBlocker'])
   assert.equal(resolveWorkflow(workflows, 'greet', 'dpl_x').workflowId, 'workflow//./workflows/demo//greet')
   assert.equal(resolveWorkflow(workflows, 'workflow//./workflows/demo//sum', 'dpl_x').exportName, 'sum')
   assert.throws(() => resolveWorkflow(workflows, 'greetStep', 'dpl_x'), { code: 'workflow_not_found' })

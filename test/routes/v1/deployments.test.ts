@@ -31,7 +31,7 @@ test('deployments: upload, read, list, activate, with files stored atomically an
   assert.equal(deployment.activatedAt, null)
   assert.deepEqual(deployment.labels, { gitSha: 'abc123' })
   assert.ok(deployment.workflows.includes('workflow//./workflows/demo//greet'))
-  assert.equal(deployment.workflows.length, 10)
+  assert.equal(deployment.workflows.length, 11)
   // artifactDir/<id>/<name>, byte for byte, with the recorded sha256 — and nothing else.
   const dir = join(options.artifactDir as string, deployment.id)
   assert.deepEqual((await readdir(dir)).sort(), ['flow.js', 'step.js', 'webhook.js'])

@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import { createInProcessCompute } from '../../../lib/compute/index.js'
 import type { ComputeExecutor } from '../../../lib/compute/types.js'
 import { VERSION } from '../../../lib/version.js'
-import { deployBuild, runOutput, startRun, workflowId } from '../../compute/helper.js'
+import { deployBuild, eventually, runOutput, startRun, workflowId } from '../../compute/helper.js'
 import { buildFixtureApp } from '../../fixtures/build.js'
 import { breakLocalWorldRuns, build } from '../../helper.js'
 
@@ -150,4 +150,37 @@ test('the probes are exempt from auth, the rate limit and requireHttps', async (
   }
   // Other routes are still guarded: plain HTTP under requireHttps.
   assert.equal((await app.inject({ method: 'GET', url: '/v1/nope' })).json().code, 'https_required')
+})
+
+test('GET /v1/health/ready reports a thread blocked by a synchronous step unresponsive, the worker still ready; answering again after', async (t) => {
+  const a = await buildFixtureApp('A')
+  const compute = createInProcessCompute()
+  const { app, options } = await build(t, { compute })
+  const world = app.workflowWorld
+  await deployBuild(options.artifactDir!, 'dpl_a', a)
+  const ready = async (): Promise<{ statusCode: number, detail: any }> => {
+    const res = await app.inject({ method: 'GET', url: '/v1/health/ready' })
+    return { statusCode: res.statusCode, detail: res.json().checks.compute.detail }
+  }
+
+  // The step busy-loops 3 s; a ping sent in its first 2 s gets no pong within the 1 s check.
+  const runId = await startRun(world, 'dpl_a', workflowId(a, 'threadBlocker'), [3_000])
+  const blocked = await eventually(async () => {
+    const probe = await ready()
+    if (probe.detail.threads[0]?.state === 'unresponsive') return probe
+    if ((await world.runs.get(runId)).status === 'completed') throw new Error('the run completed before a probe found its thread unresponsive')
+    return undefined
+  })
+  // One stuck deployment does not make the worker unready (InProcessCompute.health).
+  assert.equal(blocked.statusCode, 200)
+  assert.equal(blocked.detail.ready, true)
+  assert.deepEqual(blocked.detail.threads, [{ deploymentId: 'dpl_a', state: 'unresponsive', inFlight: 1 }])
+  assert.deepEqual(blocked.detail.threadCounts, { loaded: 1, answering: 0, loading: 0, unresponsive: 1 })
+
+  assert.equal(await runOutput(world, runId), 'blocked 3000 ms')
+  const after = await ready()
+  assert.equal(after.statusCode, 200)
+  assert.equal(after.detail.threads[0].state, 'answering')
+  assert.deepEqual(after.detail.threadCounts, { loaded: 1, answering: 1, loading: 0, unresponsive: 0 })
+  assert.equal(after.detail.crashes, 0)
 })
