@@ -1,7 +1,7 @@
 import { EntityConflictError, RUN_ERROR_CODES, RunExpiredError, WorkflowRunNotFoundError } from '@workflow/errors'
 import { SPEC_VERSION_CURRENT, type World } from '@workflow/world'
 import { DeploymentNotFoundError } from './artifacts.js'
-import { BoundedMap } from './bounded-map.js'
+import { BoundedMap } from '../bounded.js'
 import type { DeploymentPool } from './deployment-pool.js'
 import { DeploymentUnavailableError, type DeploymentThread } from './deployment-thread.js'
 import { answerHealthCheck, healthCheckCorrelationId } from './health-check.js'

@@ -1,4 +1,4 @@
-import { BoundedMap } from './bounded-map.js'
+import { BoundedMap } from '../bounded.js'
 import type { DeliveryResult } from './protocol.js'
 
 /**

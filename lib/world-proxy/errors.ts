@@ -1,4 +1,5 @@
 import { WorkflowWorldError } from '@workflow/errors'
+import { parseRetryAfter } from '../client/retry.js'
 import { ApiError } from '../errors.js'
 import { classifyWorldError, retryAfterHeaders, reviveWorldError, type WorldErrorFields } from '../world/errors.js'
 
@@ -30,10 +31,7 @@ export function worldErrorToApiError (error: unknown): ApiError | undefined {
 }
 
 function retryAfterOf (body: WorldErrorBody, header: string | null): number | undefined {
-  if (typeof body.retryAfter === 'number') return body.retryAfter
-  if (header === null) return undefined
-  const seconds = Number.parseInt(header, 10)
-  return Number.isNaN(seconds) ? undefined : seconds
+  return typeof body.retryAfter === 'number' ? body.retryAfter : parseRetryAfter(header)
 }
 
 /**

@@ -18,3 +18,20 @@ export class BoundedMap<K, V> {
     this.entries.delete(key)
   }
 }
+
+/** A set that forgets its oldest members beyond `limit` (`add` refreshes). */
+export class BoundedSet<T> {
+  readonly #members: BoundedMap<T, true>
+
+  constructor (limit: number) {
+    this.#members = new BoundedMap(limit)
+  }
+
+  has (item: T): boolean {
+    return this.#members.get(item) === true
+  }
+
+  add (item: T): void {
+    this.#members.set(item, true)
+  }
+}
