@@ -9,9 +9,10 @@ import { ApiError } from '../lib/errors.js'
 export default fp(async function closingPlugin (fastify) {
   let closing = false
   fastify.addHook('preClose', async () => { closing = true })
-  fastify.addHook('onRequest', async (_request, reply) => {
-    if (!closing) return
+  // On every request: a callback hook, no promise for the common case.
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done()
     reply.header('connection', 'close')
-    throw new ApiError(503, 'not_ready', 'The worker is shutting down; retry on another instance')
+    done(new ApiError(503, 'not_ready', 'The worker is shutting down; retry on another instance'))
   })
 }, { name: 'compute-worker-closing', fastify: '5.x', dependencies: ['compute-worker-correlation'] })

@@ -66,6 +66,7 @@ export class DeploymentThread {
   private readonly pending = new Map<number, { resolve: (value: unknown) => void, reject: (error: Error) => void }>()
   // Kept apart from `pending`: a health check must not make the thread look busy (or keep it loaded).
   private readonly pings = new Map<number, () => void>()
+  private checking: Promise<ThreadState> | undefined
   private nextId = 1
   private worldCallsInFlight = 0
   private loading = true
@@ -132,6 +133,12 @@ export class DeploymentThread {
   async check (timeoutMs: number): Promise<ThreadState> {
     if (this.loading) return 'loading'
     if (this.exited) return 'unresponsive'
+    // Readiness is public and not rate limited: concurrent probes share one ping.
+    this.checking ??= this.ping(timeoutMs).finally(() => { this.checking = undefined })
+    return await this.checking
+  }
+
+  private async ping (timeoutMs: number): Promise<ThreadState> {
     const id = this.nextId++
     const answered = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs)
