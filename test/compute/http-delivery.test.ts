@@ -99,6 +99,10 @@ test('the delivery routes refuse callers that are not loopback unless they hold 
   const unknownEndpoint = await app.inject({ method: 'POST', url: '/.well-known/workflow/v1/nope', headers: { 'x-workflow-delivery-secret': SECRET }, payload: '{}' })
   assert.equal(unknownEndpoint.statusCode, 400)
   assert.equal(unknownEndpoint.json().code, 'validation_error')
+  // A queue message is at most 16 MiB, as the internal lane's publish takes.
+  const oversized = await app.inject({ method: 'POST', url: FLOW, headers: { ...delivery.headers, 'x-workflow-delivery-secret': SECRET }, payload: Buffer.alloc(16 * 1024 * 1024 + 1, 0x20) })
+  assert.equal(oversized.statusCode, 413)
+  assert.equal(oversized.json().code, 'payload_too_large')
 })
 
 test('without an executor (compute: none) the workflow routes do not exist', async (t) => {
