@@ -79,7 +79,6 @@ export const DEFAULTS = {
   targetWorld: 'local'
 } as const
 
-
 function positiveInteger (name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {

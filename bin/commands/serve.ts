@@ -48,6 +48,7 @@ export async function serve (): Promise<void> {
       process.env.WORKFLOW_LOCAL_BASE_URL = deliveryOrigin(settings.host, port)
     }
   }
+  // eslint-disable-next-line prefer-const -- the World's callback below reads it once the app exists
   let app: FastifyInstance | undefined
   const world = createWorldForTarget({
     target: settings.targetWorld,

@@ -53,7 +53,6 @@ export interface WorldCall<T> {
   signal?: AbortSignal
 }
 
-
 /** HTTP of the internal lane: auth, encoding, deadlines, retries of safe calls, error mapping. */
 export class WorldTransport {
   readonly encoding: WireEncoding

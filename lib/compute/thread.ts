@@ -27,7 +27,7 @@ function callMain (method: string, args: unknown[]): Promise<unknown> {
       post({ type: 'world-call', id, method, args })
     } catch (error) {
       pendingCalls.delete(id)
-      reject(error as Error)
+      reject(error instanceof Error ? error : new Error(String(error)))
     }
   })
 }

@@ -121,6 +121,7 @@ export function streamBody (stream: RunStream, format: StreamFormat, options: St
   let nextIndex = stream.startIndex
   const pump = async (): Promise<void> => {
     try {
+      // eslint-disable-next-line no-unmodified-loop-condition -- destroy() sets it
       for (let chunk = await stream.next(); chunk !== null && !finished; chunk = await stream.next()) {
         for (const value of chunk.values) await push(frame.chunk(chunk.index, value))
         nextIndex = chunk.index + 1

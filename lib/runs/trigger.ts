@@ -10,7 +10,6 @@ import { createRun } from './create-run.js'
 import { newUlid } from '../ulid.js'
 import { worldCall } from './world-errors.js'
 
-
 /** What an accepted trigger is bound to once its plan is committed (before the World is called). */
 export interface TriggerPlan {
   deploymentId: string
@@ -20,7 +19,6 @@ export interface TriggerPlan {
 export interface TriggerContext {
   correlationId?: string
 }
-
 
 /** A fresh run id, in the form start() generates (`wrun_<ULID>`). */
 export function newRunId (): string {

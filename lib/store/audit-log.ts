@@ -55,7 +55,7 @@ export class AuditLog {
     this.#insert = db.prepare(`INSERT INTO audit_log (at, actor_key_id, action, target, outcome, metadata_json)
       VALUES (?, ?, ?, ?, ?, ?)`)
     this.#byCorrelation = db.prepare<[string], AuditRow>(
-      `SELECT * FROM audit_log WHERE json_extract(metadata_json, '$.correlationId') = ? ORDER BY id`)
+      'SELECT * FROM audit_log WHERE json_extract(metadata_json, \'$.correlationId\') = ? ORDER BY id')
     this.#recent = db.prepare<[number], AuditRow>('SELECT * FROM audit_log ORDER BY id DESC LIMIT ?')
   }
 

@@ -90,7 +90,7 @@ test('the in-process executor runs deployed Workflow SDK builds', async (t) => {
     assert.deepEqual(steps.data.map((step) => [step.status, step.attempt]), [['completed', 3]])
   })
 
-  await t.test("health checks of cross-deployment starts are answered (start() waits up to 2 s for one)", async () => {
+  await t.test('health checks of cross-deployment starts are answered (start() waits up to 2 s for one)', async () => {
     const probe = await healthCheck(world, 'workflow', { deploymentId: 'dpl_b', timeout: 10_000 })
     assert.equal(probe.healthy, true, JSON.stringify(probe))
     assert.match(String(probe.workflowCoreVersion), /^4\./)

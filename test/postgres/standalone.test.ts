@@ -126,7 +126,7 @@ test('pooled connections that PostgreSQL terminates are replaced; the worker sta
   // The queue runner must be up first: graphile-worker treats a connection lost during its own
   // start-up as fatal (and so does the worker then, as for the LISTEN connection below).
   for (let i = 0; i < 40; i++) {
-    const listening = await query(url, `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%LISTEN "jobs:insert"%'`)
+    const listening = await query(url, 'SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE \'%LISTEN "jobs:insert"%\'')
     if (listening.length > 0) break
     await sleep(250)
   }
