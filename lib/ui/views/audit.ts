@@ -1,5 +1,5 @@
 import type { AuditPage, AuditRecord } from '../../schemas/audit.js'
-import { formatTime } from '../format.js'
+import { formatTime, shortName } from '../format.js'
 import { html, type Html } from '../html.js'
 import { nextPageLink, page, type PageContext } from './layout.js'
 
@@ -15,9 +15,16 @@ function runLink (ctx: PageContext, runId: unknown): Html {
   return ctx.allows('GET', '/v1/runs/:id') ? html`<a href="${ctx.base}/runs/${runId}"><code>${runId}</code></a>` : html`<code>${runId}</code>`
 }
 
+/** A value that filters the log by itself; long ones are shortened on screen (the link and tooltip keep them whole). */
 function filterLink (ctx: PageContext, name: keyof AuditQuery, value: string | null): Html {
   if (value === null) return html`<span class="muted">—</span>`
-  return html`<a href="${ctx.base}/audit?${name}=${encodeURIComponent(value)}"><code>${value}</code></a>`
+  const shown = value.length > 14 ? `${value.slice(0, 12)}…` : value
+  return html`<a href="${ctx.base}/audit?${name}=${encodeURIComponent(value)}" title="${value}"><code>${shown}</code></a>`
+}
+
+function target (value: string | null): Html {
+  if (value === null) return html``
+  return html`<code title="${value}">${value.includes('//') ? shortName(value) : value}</code>`
 }
 
 /** The facts of a row beyond the columns: status, codes, idempotency key, … */
@@ -44,14 +51,14 @@ export function auditPage (ctx: PageContext, options: { audit: AuditPage, query:
 <tbody>
 ${audit.data.length === 0 ? html`<tr><td colspan="8" class="muted">No rows.</td></tr>` : ''}
 ${audit.data.map((record) => html`<tr>
-  <td>${formatTime(record.at)}</td>
+  <td class="at">${formatTime(record.at)}</td>
   <td>${filterLink(ctx, 'action', record.action)}</td>
   <td><span class="outcome outcome-${record.outcome}">${record.outcome}</span></td>
   <td>${filterLink(ctx, 'actorKeyId', record.actorKeyId)}</td>
-  <td><code>${record.target ?? ''}</code></td>
+  <td>${target(record.target)}</td>
   <td>${runLink(ctx, record.metadata.runId)}</td>
   <td>${filterLink(ctx, 'correlationId', record.metadata.correlationId)}</td>
-  <td><code class="facts">${facts(record)}</code></td>
+  <td class="facts"><code class="facts">${facts(record)}</code></td>
 </tr>`)}
 </tbody>
 </table>
@@ -81,7 +88,7 @@ function deliveryRow (ctx: PageContext, record: AuditRecord): Html {
   const facts = record.metadata as Record<string, unknown>
   const text = (value: unknown): string => value === undefined || value === null ? '' : String(value)
   return html`<tr>
-  <td>${formatTime(record.at)}</td>
+  <td class="at">${formatTime(record.at)}</td>
   <td>${text(facts.provider)}</td>
   <td><code>${text(facts.deliveryId)}</code></td>
   <td><span class="outcome outcome-${record.outcome}">${record.outcome}</span></td>

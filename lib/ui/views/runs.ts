@@ -99,7 +99,7 @@ ${hooks.map((hook) => html`<div class="hook" data-hook-id="${hook.hookId}">
 function eventsTable (events: RunEvent[], truncated: boolean): Html {
   return html`<section class="events"><h2>Events</h2>
 <table><thead><tr><th>at</th><th>event</th><th>correlation</th><th>facts</th></tr></thead><tbody>
-${events.map((event) => html`<tr><td>${formatTime(event.createdAt)}</td><td>${event.eventType}</td><td><code>${event.correlationId ?? ''}</code></td><td>${event.data !== undefined ? html`<code class="facts">${JSON.stringify(event.data)}</code>` : ''}</td></tr>`)}
+${events.map((event) => html`<tr><td class="at">${formatTime(event.createdAt)}</td><td>${event.eventType}</td><td><code>${event.correlationId ?? ''}</code></td><td>${event.data !== undefined ? html`<code class="facts">${JSON.stringify(event.data)}</code>` : ''}</td></tr>`)}
 </tbody></table>
 ${truncated ? html`<p class="muted">Only the first ${events.length} events are shown.</p>` : ''}
 </section>`
