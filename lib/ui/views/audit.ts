@@ -15,10 +15,10 @@ function runLink (ctx: PageContext, runId: unknown): Html {
   return ctx.allows('GET', '/v1/runs/:id') ? html`<a href="${ctx.base}/runs/${runId}"><code>${runId}</code></a>` : html`<code>${runId}</code>`
 }
 
-/** A value that filters the log by itself; long ones are shortened on screen (the link and tooltip keep them whole). */
+/** A value that filters the log by itself; a correlation id is shortened on screen (the link and tooltip keep it whole). */
 function filterLink (ctx: PageContext, name: keyof AuditQuery, value: string | null): Html {
   if (value === null) return html`<span class="muted">—</span>`
-  const shown = value.length > 14 ? `${value.slice(0, 12)}…` : value
+  const shown = name === 'correlationId' && value.length > 12 ? `${value.slice(0, 8)}…` : value
   return html`<a href="${ctx.base}/audit?${name}=${encodeURIComponent(value)}" title="${value}"><code>${shown}</code></a>`
 }
 
@@ -52,9 +52,9 @@ export function auditPage (ctx: PageContext, options: { audit: AuditPage, query:
 ${audit.data.length === 0 ? html`<tr><td colspan="8" class="muted">No rows.</td></tr>` : ''}
 ${audit.data.map((record) => html`<tr>
   <td class="at">${formatTime(record.at)}</td>
-  <td>${filterLink(ctx, 'action', record.action)}</td>
+  <td class="nowrap">${filterLink(ctx, 'action', record.action)}</td>
   <td><span class="outcome outcome-${record.outcome}">${record.outcome}</span></td>
-  <td>${filterLink(ctx, 'actorKeyId', record.actorKeyId)}</td>
+  <td class="nowrap">${filterLink(ctx, 'actorKeyId', record.actorKeyId)}</td>
   <td>${target(record.target)}</td>
   <td>${runLink(ctx, record.metadata.runId)}</td>
   <td>${filterLink(ctx, 'correlationId', record.metadata.correlationId)}</td>
