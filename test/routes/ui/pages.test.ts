@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import Fastify from 'fastify'
 import { computeWorkerPlugin } from '../../../app.js'
 import { dropQueueDeliveries } from '../../fixture-executor.js'
-import { KEYS, SEED_KEYS, bearer, build, testOptions } from '../../helper.js'
+import { KEYS, SEED_KEYS, bearer, build, testOptions, until } from '../../helper.js'
 import { deployFixture, triggerRun } from '../../public-lane.js'
 import { csrfOf, getPage, postForm, signIn } from './helper.js'
 
@@ -156,4 +156,42 @@ test('mounted under a prefix, the dashboard is at <prefix>/ui and calls <prefix>
   assert.equal((await getPage(host, '/ui/login')).statusCode, 404)
   const out = await postForm(host, '/compute/ui/logout', { _csrf: csrfOf(runs.body) }, cookie)
   assert.equal(out.headers.location, '/compute/ui/login?done=signed_out')
+})
+
+test('the page\'s output stream is the public stream route\'s, re-framed; a reader going away releases the World\'s reader', async (t) => {
+  const { options } = await testOptions(t)
+  const world = options.world
+  const readers = { opened: 0, cancelled: 0 }
+  const readFromStream = world.readFromStream.bind(world)
+  // The real World, counting its readers.
+  world.readFromStream = async (...args: Parameters<typeof world.readFromStream>) => {
+    const source = await readFromStream(...args)
+    readers.opened++
+    const reader = source.getReader()
+    return new ReadableStream({
+      pull: async (controller) => {
+        const { done, value } = await reader.read()
+        if (done) controller.close()
+        else controller.enqueue(value)
+      },
+      cancel: async (reason) => {
+        readers.cancelled++
+        await reader.cancel(reason)
+      }
+    })
+  }
+  const { app } = await build(t, { world })
+  dropQueueDeliveries(app.workflowWorld)
+  await deployFixture(app, { files: false })
+  const runId = (await triggerRun(app, { workflowName: 'greet', input: ['stream'] })).json().runId
+  const { cookie } = await signIn(app, KEYS.runsRead)
+
+  const aborted = new AbortController()
+  const res = await app.inject({ url: `/ui/runs/${runId}/stream`, headers: { cookie, accept: 'text/event-stream' }, payloadAsStream: true, signal: aborted.signal })
+  assert.equal(res.statusCode, 200)
+  assert.match(String(res.headers['content-type']), /^text\/event-stream/)
+  await until(async () => readers.opened === 1 ? true : undefined, 'the World reader')
+  aborted.abort()
+  res.stream().on('error', () => {})
+  await until(async () => readers.cancelled === 1 ? true : undefined, 'the World reader to be released')
 })
