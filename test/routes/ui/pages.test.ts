@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import Fastify from 'fastify'
 import { computeWorkerPlugin } from '../../../app.js'
+import { OptionsError, resolveOptions } from '../../../lib/options.js'
 import { dropQueueDeliveries } from '../../fixture-executor.js'
 import { KEYS, SEED_KEYS, bearer, build, testOptions, until } from '../../helper.js'
 import { deployFixture, triggerRun } from '../../public-lane.js'
@@ -194,4 +195,13 @@ test('the page\'s output stream is the public stream route\'s, re-framed; a read
   aborted.abort()
   res.stream().on('error', () => {})
   await until(async () => readers.cancelled === 1 ? true : undefined, 'the World reader to be released')
+})
+
+test('the ui option is checked at start-up and names what is wrong', () => {
+  const world = { queue: () => {}, events: { create: () => {} }, runs: { get: () => {} } } as never
+  assert.deepEqual(resolveOptions({ world }).ui, { sessionLimits: { idleMs: 30 * 60_000, absoluteMs: 12 * 3_600_000 } })
+  assert.equal(resolveOptions({ world, ui: false }).ui, false)
+  assert.deepEqual(resolveOptions({ world, ui: { sessionIdleMinutes: 5 } }).ui, { sessionLimits: { idleMs: 5 * 60_000, absoluteMs: 12 * 3_600_000 } })
+  assert.throws(() => resolveOptions({ world, ui: { sessionMaxHours: 0 } }), (error: Error) => error instanceof OptionsError && /"ui\.sessionMaxHours"/.test(error.message))
+  assert.throws(() => resolveOptions({ world, ui: 'yes' as never }), (error: Error) => error instanceof OptionsError && /"ui"/.test(error.message))
 })
