@@ -90,6 +90,8 @@ export const HookList = PageOf(RunHook, {
   examples: [{ data: [{ hookId: HOOK_ID, runId: RUN_ID, createdAt: '2026-01-15T09:30:02.010Z', isWebhook: false }], cursor: null, hasMore: false }]
 })
 
+export type HookList = Static<typeof HookList>
+
 export const HooksQuery = Type.Object(pageQuery(100, 20))
 
 export const HookParams = Type.Object({
