@@ -15,8 +15,6 @@ export const SESSION_COOKIE = 'cw_ui_session'
 export interface UiSite {
   /** Where the dashboard is served: `<prefix>/ui`. */
   base: string
-  /** Where the worker's own routes are: the mount prefix. */
-  apiBase: string
   /**
    * Whether a worker route (`'POST', '/v1/runs/:id/cancel'`) would let this key in, by the scope
    * the route itself declares: the pages offer exactly what the key may do.
@@ -96,7 +94,6 @@ export default fp<UiPluginOptions>(async function uiPlugin (fastify, opts) {
   fastify.decorate('uiSessions', sessions)
   const site: UiSite = {
     base,
-    apiBase: fastify.prefix,
     allows: (key: ApiKeyIdentity | null, method: string, path: string) => {
       const route = routes.get(`${method.toUpperCase()} ${fastify.prefix}${path}`)
       if (route === undefined) return false
@@ -120,7 +117,7 @@ export default fp<UiPluginOptions>(async function uiPlugin (fastify, opts) {
       key,
       csrfToken: this.uiSession?.csrfToken,
       allows: (method, path) => site.allows(key, method, path),
-      ...(typeof done === 'string' && NOTICES[done] !== undefined ? { notice: NOTICES[done] } : {})
+      ...(typeof done === 'string' && Object.hasOwn(NOTICES, done) ? { notice: NOTICES[done] } : {})
     }
   })
   fastify.decorateReply('sendHtml', function sendHtml (this: FastifyReply, page: Html) {

@@ -126,6 +126,9 @@ test('errors are a page for a browser and the worker\'s JSON for anyone else; a 
   assert.equal(missing.statusCode, 404)
   assert.match(missing.body, /run_not_found/)
   assert.equal((await getPage(app, '/ui/no/such/page', cookie)).statusCode, 404)
+  for (const done of ['constructor', '<b>owned</b>', 'toString']) {
+    assert.doesNotMatch((await getPage(app, `/ui/worker?done=${encodeURIComponent(done)}`, cookie)).body, /class="notice"/, 'only the fixed notices')
+  }
   const status = await getPage(app, '/ui/runs?status=bogus', cookie)
   assert.equal(status.statusCode, 400, 'filters are validated by the route they are passed to')
 
