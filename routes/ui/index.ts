@@ -59,8 +59,7 @@ const dashboard: FastifyPluginAsyncTypebox = async (fastify) => {
       reply.code(401)
       return reply.sendHtml(loginPage(request.uiContext(), { loginToken: expected, next: safeNext(request.body.next), error: 'The API key is not valid.' }))
     }
-    // The audit row names the key that signed in.
-    request.callerKey = key
+    request.auditFacts = { actorKeyId: key.id }
     await reply.signIn(key)
     reply.setUiCookie(LOGIN_COOKIE, '', 0, `${base}/login`)
     return await reply.redirect(safeNext(request.body.next) ?? `${base}/`, 303)
