@@ -2,7 +2,7 @@ import sensible from '@fastify/sensible'
 import type { FastifyError } from 'fastify'
 import fp from 'fastify-plugin'
 import { ApiError, defaultCodeForStatus, isUnavailableError } from '../lib/errors.js'
-import { worldErrorNameFor } from '../lib/world/errors.js'
+import { worldErrorNameFor } from '../lib/wire/world-errors.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {

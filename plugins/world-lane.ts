@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify'
 import fp from 'fastify-plugin'
-import { encodeBody, encodingForAccept, mediaTypeOf } from '../lib/world-proxy/codec.js'
+import { encodeBody, encodingForAccept, mediaTypeOf } from '../lib/wire/codec.js'
 import { WorldLane } from '../lib/world-proxy/lane.js'
 import { MutationAuditAggregator } from '../lib/world-proxy/mutation-audit.js'
 import { RUN_ID_HEADER } from './correlation.js'

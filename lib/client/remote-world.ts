@@ -14,8 +14,8 @@ import {
   type WorkflowRun
 } from '@workflow/world'
 import { createLocalWorld } from '@workflow/world-local'
-import { authorizesDelivery, DELIVERY_SECRET_ENV } from '../delivery-secret.js'
-import { encodeChunkList, MAX_CHUNKS_PER_WRITE } from '../world-proxy/frames.js'
+import { authorizesDelivery, DELIVERY_SECRET_ENV } from '../wire/delivery-secret.js'
+import { encodeChunkList, MAX_CHUNKS_PER_WRITE } from '../wire/frames.js'
 import { revive } from '../world-proxy/schemas.js'
 import { readRemoteStream } from './remote-stream.js'
 import { WorldTransport, type WorldTransportOptions } from './world-transport.js'

@@ -6,7 +6,7 @@ import {
   encodingForContentType,
   mediaTypeOf,
   type WireEncoding
-} from '../world-proxy/codec.js'
+} from '../wire/codec.js'
 import { errorFromWire, timeoutError, transportError, type WorldErrorBody } from '../world-proxy/errors.js'
 import { RUN_ID_HEADER } from '../headers.js'
 import { checkedEndpoint, endpointUrl, type Query } from './endpoint.js'

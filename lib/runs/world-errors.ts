@@ -1,7 +1,7 @@
 import { HookNotFoundError } from '@workflow/errors'
 import type { World, WorkflowRun, WorkflowRunWithoutData } from '@workflow/world'
 import { ApiError } from '../errors.js'
-import { classifyWorldError, retryAfterHeaders } from '../world/errors.js'
+import { classifyWorldError, retryAfterHeaders } from '../wire/world-errors.js'
 
 /** The public lane's sentences for the World errors a caller of it meets. */
 const PUBLIC_MESSAGES: Record<string, (runId?: string) => string> = {

@@ -1,7 +1,7 @@
 import { WorkflowWorldError } from '@workflow/errors'
 import { parseRetryAfter } from '../client/retry.js'
 import { ApiError } from '../errors.js'
-import { classifyWorldError, retryAfterHeaders, reviveWorldError, type WorldErrorFields } from '../world/errors.js'
+import { classifyWorldError, retryAfterHeaders, reviveWorldError, type WorldErrorFields } from '../wire/world-errors.js'
 
 /**
  * The error body of the internal lane: the contract's `{ code, message, correlationId }` plus the

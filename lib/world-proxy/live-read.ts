@@ -1,4 +1,4 @@
-import { encodeFrame, FrameKind } from './frames.js'
+import { encodeFrame, FrameKind } from '../wire/frames.js'
 
 export interface LiveReadOptions {
   /** Absolute index of the first chunk the source yields. */

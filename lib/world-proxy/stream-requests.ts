@@ -1,5 +1,5 @@
 import { ApiError } from '../errors.js'
-import { decodeChunkList, MAX_CHUNKS_PER_WRITE } from './frames.js'
+import { decodeChunkList, MAX_CHUNKS_PER_WRITE } from '../wire/frames.js'
 
 export interface StreamTarget { name: string, runId: string }
 export interface StreamWrite extends StreamTarget { chunks: Array<string | Uint8Array> }

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http'
-import { ErrorResponse } from '../schemas/common.js'
-import type { Scope } from '../scopes.js'
-import { VERSION } from '../version.js'
+import { ErrorResponse } from '../../lib/schemas/common.js'
+import type { Scope } from '../../lib/scopes.js'
+import { VERSION } from '../../lib/version.js'
 import { STREAMING_MEDIA_EXAMPLES } from './media-examples.js'
 
 /**
