@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import { API_KEY_PREFIX, hasValidChecksum } from '../lib/api-key-format.js'
-import { ApiError } from '../lib/errors.js'
+import { DomainError } from '../lib/errors.js'
 import type { Scope } from '../lib/scopes.js'
 import type { ApiKeyIdentity } from '../lib/store/api-keys.js'
 
@@ -41,13 +41,13 @@ export default fp(async function authPlugin (fastify) {
     const config = request.routeOptions.config
     if (request.is404 || config?.auth === false) return
     if (request.callerKey === null) {
-      throw new ApiError(401, 'unauthorized', request.headers.authorization === undefined
+      throw new DomainError('unauthorized', request.headers.authorization === undefined
         ? 'An API key is required: Authorization: Bearer <key>'
         : 'The API key is not valid')
     }
     const scope = config?.scope
     if (scope !== undefined && !request.callerKey.scopes.includes(scope)) {
-      throw new ApiError(403, 'forbidden', `This API key lacks the scope ${scope}`, { details: { requiredScope: scope } })
+      throw new DomainError('forbidden', `This API key lacks the scope ${scope}`, { details: { requiredScope: scope } })
     }
   })
 }, { name: 'compute-worker-auth', fastify: '5.x', dependencies: ['compute-worker-storage'] })

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import { IDEMPOTENT_REPLAYED_HEADER } from '../lib/idempotency/fingerprint.js'
-import { describeError } from './errors.js'
+import { describeError } from '../http/errors.js'
 
 export interface AuditDetails {
   target?: string

@@ -1,6 +1,6 @@
 import { WorkflowWorldError } from '@workflow/errors'
 import { STREAM_START_INDEX_HEADER } from '../headers.js'
-import { errorFromWire, type WorldErrorBody } from '../world-proxy/errors.js'
+import { errorFromWire, type WorldErrorBody } from '../wire/world-errors.js'
 import { FrameDecoder, FrameKind } from '../wire/frames.js'
 import { backoffDelay, sleep } from './retry.js'
 import type { WorldTransport } from './world-transport.js'

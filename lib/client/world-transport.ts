@@ -7,7 +7,7 @@ import {
   mediaTypeOf,
   type WireEncoding
 } from '../wire/codec.js'
-import { errorFromWire, timeoutError, transportError, type WorldErrorBody } from '../world-proxy/errors.js'
+import { errorFromWire, timeoutError, transportError, type WorldErrorBody } from '../wire/world-errors.js'
 import { RUN_ID_HEADER } from '../headers.js'
 import { checkedEndpoint, endpointUrl, type Query } from './endpoint.js'
 import { backoffDelay, sleep } from './retry.js'

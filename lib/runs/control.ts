@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { EntityConflictError, RunExpiredError, WorkflowRunNotFoundError } from '@workflow/errors'
+import { EntityConflictError, HookNotFoundError, RunExpiredError, WorkflowRunNotFoundError } from '@workflow/errors'
 import { getWorkflowQueueName } from '@workflow/core/runtime/helpers'
 import { dehydrateStepReturnValue, SerializationFormat } from '@workflow/core/serialization'
 import {
@@ -11,14 +11,13 @@ import {
   type WorkflowRun,
   type WorkflowRunWithoutData
 } from '@workflow/world'
-import { ApiError } from '../errors.js'
+import { DomainError } from '../errors.js'
 import { CORRELATION_HEADER } from '../headers.js'
 import { getRunCapabilities } from '../sdk/core-internals.js'
 import { runEncryptionKey } from './view.js'
-import { getRun, hookNotFound, publicWorldError, worldCall } from './world-errors.js'
 
-function alreadyFinished (runId: string, status: string): ApiError {
-  return new ApiError(409, 'run_already_finished', `Run ${runId} is already ${status}`, { details: { runId, status } })
+function alreadyFinished (runId: string, status: string): DomainError {
+  return new DomainError('run_already_finished', `Run ${runId} is already ${status}`, { details: { runId, status } })
 }
 
 /**
@@ -27,19 +26,19 @@ function alreadyFinished (runId: string, status: string): ApiError {
  * its hooks and waits, and in-flight invocations stop on their next event.
  */
 export async function cancelRun (world: World, runId: string): Promise<WorkflowRun | WorkflowRunWithoutData> {
-  const run = await getRun(world, runId, 'none')
+  const run = await world.runs.get(runId, { resolveData: 'none' })
   if (isTerminalWorkflowRunStatus(run.status)) throw alreadyFinished(runId, run.status)
   const specVersion = run.specVersion ?? SPEC_VERSION_LEGACY
   try {
     const result = await world.events.create(runId, { eventType: 'run_cancelled', specVersion }, { v1Compat: isLegacySpecVersion(specVersion) })
-    return result.run ?? await getRun(world, runId, 'none')
+    return result.run ?? await world.runs.get(runId, { resolveData: 'none' })
   } catch (error) {
     // The run finished between the read and the event.
     if (EntityConflictError.is(error) || RunExpiredError.is(error)) {
-      const now = await getRun(world, runId, 'none')
+      const now = await world.runs.get(runId, { resolveData: 'none' })
       throw alreadyFinished(runId, now.status)
     }
-    throw publicWorldError(error) ?? error
+    throw error
   }
 }
 
@@ -67,17 +66,17 @@ const BACKGROUND_RETRIES = 20
  * the background, with an idempotency key derived from the event.
  */
 export async function resumeHook (world: World, token: string, payload: unknown, options: ResumeOptions = {}): Promise<{ runId: string, hookId: string }> {
-  const hook = await worldCall(() => world.hooks.getByToken(token))
+  const hook = await world.hooks.getByToken(token)
   let run: WorkflowRun
   try {
     run = await world.runs.get(hook.runId)
   } catch (error) {
-    // A hook whose run is gone waits for nothing.
-    throw WorkflowRunNotFoundError.is(error) ? hookNotFound(token) : publicWorldError(error) ?? error
+    // A hook whose run is gone waits for nothing: answered exactly as the World's own HookNotFoundError.
+    throw WorkflowRunNotFoundError.is(error) ? new HookNotFoundError(token) : error
   }
   // Nor does one whose run is over: world-local stores a run as finished before it deletes the
   // run's hooks (storage/events-storage.js, run_completed), and would take a hook_received in between.
-  if (isTerminalWorkflowRunStatus(run.status)) throw hookNotFound(token)
+  if (isTerminalWorkflowRunStatus(run.status)) throw new HookNotFoundError(token)
   const coreVersion = run.executionContext?.workflowCoreVersion
   const capabilities = getRunCapabilities(typeof coreVersion === 'string' ? coreVersion : undefined)
   const key = capabilities.supportedFormats.has(SerializationFormat.ENCRYPTED) ? await runEncryptionKey(world, run) : undefined
@@ -95,7 +94,7 @@ export async function resumeHook (world: World, token: string, payload: unknown,
     eventId = result.event?.eventId
   } catch (error) {
     if (EntityConflictError.is(error) || RunExpiredError.is(error)) throw alreadyFinished(hook.runId, 'finished')
-    throw publicWorldError(error) ?? error
+    throw error
   }
 
   const enqueue = async (): Promise<void> => {

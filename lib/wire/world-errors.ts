@@ -10,7 +10,7 @@ import {
   WorkflowRunNotFoundError,
   WorkflowWorldError
 } from '@workflow/errors'
-import { ApiError } from '../errors.js'
+import { parseRetryAfter } from './retry-after.js'
 
 /** What the World error classes carry besides their message. */
 export interface WorldErrorFields {
@@ -22,13 +22,26 @@ export interface WorldErrorFields {
   worldSpecVersion?: number
 }
 
-/** A World error read for HTTP: its status and code, the class name the SDK runtime branches on, its fields. */
+/** A World error read for the wire: its status and code, the class name the SDK runtime branches on, its fields. */
 export interface WorldErrorMeaning {
   status: number
   code: string
   name: string
   fields: WorldErrorFields
   message: string
+}
+
+/**
+ * The error body of the internal lane: the worker's `{ code, message, correlationId }` plus the
+ * World error's `name` and the fields its class carries. The SDK runtime branches on error
+ * *names* (`EntityConflictError.is(err)` compares `err.name`), so the client rebuilds the same
+ * class from `name`, not from the status alone.
+ */
+export interface WorldErrorBody extends WorldErrorFields {
+  code?: string
+  message?: string
+  correlationId?: string
+  name?: string
 }
 
 interface NamedError extends Error, WorldErrorFields {
@@ -47,7 +60,7 @@ function isNamedError (value: unknown): value is NamedError {
  * rebuilds it. One row per class serves both lanes and both directions.
  */
 interface WorldErrorKind {
-  is: (value: unknown) => boolean
+  errorClass: { name: string, is: (value: unknown) => boolean }
   status: number
   code: string
   fields?: (error: NamedError) => WorldErrorFields
@@ -56,58 +69,66 @@ interface WorldErrorKind {
   ownsStatus?: true
 }
 
-const KINDS: WorldErrorKind[] = [
+const KINDS = [
   {
-    is: WorkflowRunNotFoundError.is,
+    errorClass: WorkflowRunNotFoundError,
     status: 404,
     code: 'run_not_found',
     fields: (error) => ({ runId: error.runId }),
     revive: (_message, fields) => new WorkflowRunNotFoundError(fields.runId ?? '')
   },
   {
-    is: HookNotFoundError.is,
+    errorClass: HookNotFoundError,
     status: 404,
     code: 'hook_not_found',
     fields: (error) => ({ token: error.token }),
     revive: (_message, fields) => new HookNotFoundError(fields.token ?? '')
   },
   {
-    is: HookConflictError.is,
+    errorClass: HookConflictError,
     status: 409,
     code: 'hook_conflict',
     fields: (error) => ({ token: error.token, conflictingRunId: error.conflictingRunId }),
     revive: (_message, fields) => new HookConflictError(fields.token ?? '', fields.conflictingRunId)
   },
-  { is: EntityConflictError.is, status: 409, code: 'entity_conflict', ownsStatus: true, revive: (message) => new EntityConflictError(message) },
-  { is: RunExpiredError.is, status: 410, code: 'run_expired', ownsStatus: true, revive: (message) => new RunExpiredError(message) },
+  { errorClass: EntityConflictError, status: 409, code: 'entity_conflict', ownsStatus: true, revive: (message) => new EntityConflictError(message) },
+  { errorClass: RunExpiredError, status: 410, code: 'run_expired', ownsStatus: true, revive: (message) => new RunExpiredError(message) },
   {
-    is: PreconditionFailedError.is,
+    errorClass: PreconditionFailedError,
     status: 412,
     code: 'precondition_failed',
     ownsStatus: true,
     revive: (message, { retryAfter }) => new PreconditionFailedError(message, { retryAfter })
   },
-  { is: TooEarlyError.is, status: 425, code: 'too_early', ownsStatus: true, revive: (message, { retryAfter }) => new TooEarlyError(message, { retryAfter }) },
-  { is: ThrottleError.is, status: 429, code: 'rate_limited', ownsStatus: true, revive: (message, { retryAfter }) => new ThrottleError(message, { retryAfter }) },
+  { errorClass: TooEarlyError, status: 425, code: 'too_early', ownsStatus: true, revive: (message, { retryAfter }) => new TooEarlyError(message, { retryAfter }) },
+  { errorClass: ThrottleError, status: 429, code: 'rate_limited', ownsStatus: true, revive: (message, { retryAfter }) => new ThrottleError(message, { retryAfter }) },
   // No package gives this one a status; 422 keeps it a non-retryable 4xx.
   {
-    is: RunNotSupportedError.is,
+    errorClass: RunNotSupportedError,
     status: 422,
     code: 'run_not_supported',
     fields: (error) => ({ runSpecVersion: error.runSpecVersion, worldSpecVersion: error.worldSpecVersion }),
     revive: (_message, fields) => new RunNotSupportedError(fields.runSpecVersion ?? 0, fields.worldSpecVersion ?? 0)
   }
-]
+] as const satisfies readonly WorldErrorKind[]
+
+export type WorldErrorCode = typeof KINDS[number]['code']
+
+/** Each World error class's code and status, and the class the client rebuilds from them. */
+export const WORLD_ERROR_CODES: ReadonlyArray<{ code: WorldErrorCode, status: number, className: string }> =
+  KINDS.map((kind) => ({ code: kind.code, status: kind.status, className: kind.errorClass.name }))
 
 const NOT_FOUND = /not found/i
+
+/** Whether a World's message says "not found", and so which not-found: `step_not_found` for a step, else `not_found`. */
+export function notFoundCodeOf (message: string): 'step_not_found' | 'not_found' | undefined {
+  if (!NOT_FOUND.test(message)) return undefined
+  return /^step\b/i.test(message) ? 'step_not_found' : 'not_found'
+}
 
 function defaultWorldCode (status: number): string {
   if (status === 503) return 'not_ready'
   return status >= 500 ? 'internal_error' : 'world_error'
-}
-
-function notFoundCode (message: string): string {
-  return /^step\b/i.test(message) ? 'step_not_found' : 'not_found'
 }
 
 function meaning (status: number, code: string, error: NamedError, name: string, fields: WorldErrorFields = {}): WorldErrorMeaning {
@@ -116,48 +137,38 @@ function meaning (status: number, code: string, error: NamedError, name: string,
 }
 
 /**
- * What a World throws, as HTTP (world-proxy.md, "Errors"); both lanes answer with it. 4xx stay
- * below 500: the runtime redelivers on >= 500, so a 4xx sent as 500 would loop forever.
- * Undefined for anything that is not a World error (an ApiError included): the error handler
- * logs it and answers 500.
+ * What a World error means on the wire; both lanes answer with it. 4xx stay below 500: the
+ * runtime redelivers on >= 500, so a 4xx sent as 500 would loop forever. Undefined for anything
+ * that is not one of the World's errors. A plain `Error("… not found")` is not recognized here
+ * (serialization and other code throw those too): the internal lane reads world-local's own.
  */
 export function classifyWorldError (error: unknown): WorldErrorMeaning | undefined {
-  if (error instanceof ApiError || !isNamedError(error)) return undefined
-  const kind = KINDS.find((candidate) => candidate.is(error))
-  if (kind !== undefined) return meaning(kind.status, kind.code, error, error.name, kind.fields?.(error))
+  if (!isNamedError(error)) return undefined
+  const kind = KINDS.find((candidate) => candidate.errorClass.is(error))
+  if (kind !== undefined) return meaning(kind.status, kind.code, error, error.name, 'fields' in kind ? kind.fields(error) : undefined)
   // Request-shape failures: zod's own, world-local's unsafe ids (a WorkflowWorldError subclass).
   if (error.name === 'ZodError' || error.name === 'UnsafeEntityIdError') {
     return meaning(400, 'validation_error', error, 'WorkflowWorldError')
   }
-  if (WorkflowWorldError.is(error as unknown)) {
-    if (typeof error.status === 'number' && error.status >= 400 && error.status < 600) {
-      return meaning(error.status, error.code ?? defaultWorldCode(error.status), error, error.name)
-    }
-    // Without a status, world-local and world-postgres use it for "Step/Wait … not found" and
-    // for rejected input (a client run id whose ULID time is out of range).
-    return NOT_FOUND.test(error.message)
-      ? meaning(404, notFoundCode(error.message), error, error.name)
-      : meaning(400, 'validation_error', error, error.name)
+  if (!WorkflowWorldError.is(error as unknown)) return undefined
+  if (typeof error.status === 'number' && error.status >= 400 && error.status < 600) {
+    return meaning(error.status, error.code ?? defaultWorldCode(error.status), error, error.name)
   }
-  // world-local's steps.get and events.get throw a plain Error("… not found").
-  if (NOT_FOUND.test(error.message)) return meaning(404, notFoundCode(error.message), error, 'WorkflowWorldError')
-  return undefined
-}
-
-/** The `retry-after` header (whole seconds) a World error's `retryAfter` asks for. */
-export function retryAfterHeaders (fields: WorldErrorFields): Record<string, string> | undefined {
-  return fields.retryAfter === undefined ? undefined : { 'retry-after': String(Math.max(0, Math.ceil(fields.retryAfter))) }
+  // Without a status, world-local and world-postgres use it for "Step/Wait … not found" and
+  // for rejected input (a client run id whose ULID time is out of range).
+  const notFound = notFoundCodeOf(error.message)
+  return notFound !== undefined ? meaning(404, notFound, error, error.name) : meaning(400, 'validation_error', error, error.name)
 }
 
 /**
- * The `@workflow/errors` class an HTTP answer stands for (by the class name the lane sends, else
+ * The `@workflow/errors` class an answer stands for (by the class name the lane sends, else
  * by status and code); undefined when it stands for none, i.e. a plain WorkflowWorldError.
  */
-export function reviveWorldError (status: number, answer: { name?: string, code?: string, message: string } & WorldErrorFields): Error | undefined {
-  const byName = answer.name === undefined ? undefined : KINDS.find((candidate) => candidate.is({ name: answer.name, message: '' }))
-  const kind = byName ??
+function reviveWorldError (status: number, answer: { name?: string, code?: string, message: string } & WorldErrorFields): Error | undefined {
+  const byName = answer.name === undefined ? undefined : KINDS.find((candidate) => candidate.errorClass.is({ name: answer.name, message: '' }))
+  const kind: WorldErrorKind | undefined = byName ??
     KINDS.find((candidate) => candidate.status === status && candidate.code === answer.code) ??
-    KINDS.find((candidate) => candidate.status === status && candidate.ownsStatus === true)
+    KINDS.find((candidate) => candidate.status === status && 'ownsStatus' in candidate)
   return kind?.revive(answer.message, answer)
 }
 
@@ -167,4 +178,35 @@ export function reviveWorldError (status: number, answer: { name?: string, code?
  */
 export function worldErrorNameFor (status: number, code: string): string {
   return reviveWorldError(status, { code, message: '' })?.name ?? 'WorkflowWorldError'
+}
+
+/**
+ * The JSON an ERROR frame of a live read carries: the World error with its status, as an
+ * answer would carry it; anything else is a 500 the runtime retries.
+ */
+export function streamErrorEnvelope (error: unknown): WorldErrorBody & { status: number } {
+  const world = classifyWorldError(error)
+  if (world === undefined) return { status: 500, code: 'internal_error', message: 'Reading the stream failed', name: 'WorkflowWorldError' }
+  return { status: world.status, code: world.code, message: world.message, name: world.name, ...world.fields }
+}
+
+/**
+ * Rebuilds, on the client, the `@workflow/errors` class the World threw on the server; anything
+ * else becomes a `WorkflowWorldError` carrying the status (the runtime retries >= 500).
+ */
+export function errorFromWire (status: number, body: WorldErrorBody, retryAfterHeader: string | null, url?: string): Error {
+  const message = typeof body.message === 'string' && body.message !== '' ? body.message : `HTTP ${status}`
+  const retryAfter = typeof body.retryAfter === 'number' ? body.retryAfter : parseRetryAfter(retryAfterHeader)
+  return reviveWorldError(status, { ...body, message, retryAfter }) ??
+    new WorkflowWorldError(message, { status, code: body.code, retryAfter, url })
+}
+
+/** A request that got no HTTP answer (refused, reset, DNS): retryable by the runtime. */
+export function transportError (cause: unknown, url: string): WorkflowWorldError {
+  const reason = cause instanceof Error ? cause.message : String(cause)
+  return new WorkflowWorldError(`Request to ${url} failed: ${reason}`, { code: 'TRANSPORT', url, cause })
+}
+
+export function timeoutError (url: string, timeoutMs: number, cause?: unknown): WorkflowWorldError {
+  return new WorkflowWorldError(`Request to ${url} timed out after ${timeoutMs} ms`, { code: 'TIMEOUT', url, cause })
 }

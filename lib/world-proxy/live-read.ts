@@ -6,7 +6,7 @@ export interface LiveReadOptions {
   /** A PING after this long without another frame keeps proxies from idling the body out. */
   pingIntervalMs: number
   /** The error envelope an ERROR frame carries when the source fails. */
-  describeError: (error: unknown) => Record<string, unknown>
+  describeError: (error: unknown) => object
   /** Called once, however the read ends (END, ERROR, client gone, `stop()`). */
   onRelease: () => void
 }

@@ -4,7 +4,7 @@ import { Type } from 'typebox'
 import { ErrorResponse } from '../../../lib/schemas/common.js'
 import { RUN_ID } from '../../../lib/schemas/examples.js'
 import { DEFAULT_WEBHOOK_BODY_BYTES } from '../../../lib/webhooks/providers.js'
-import { describeError } from '../../../plugins/errors.js'
+import { describeError } from '../../../http/errors.js'
 
 const acceptedExample = { received: true, deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958', runId: RUN_ID }
 

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { authorizesDelivery, DELIVERY_SECRET_HEADER, sameSecret } from '../../../../lib/wire/delivery-secret.js'
-import { ApiError } from '../../../../lib/errors.js'
+import { DomainError } from '../../../../lib/errors.js'
 import { WORKFLOW_CORE_VERSION } from '../../../../lib/compute/health-check.js'
 import { ErrorResponse } from '../../../../lib/schemas/common.js'
 import { LANE_BODY_LIMITS } from '../../../../lib/world-proxy/limits.js'
@@ -67,7 +67,7 @@ const workflowRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   if (handleDelivery !== undefined) {
     const guard = async (request: FastifyRequest): Promise<void> => {
       if (!mayDeliver(request, compute?.deliverySecret)) {
-        throw new ApiError(403, 'forbidden', `Queue deliveries are accepted from loopback or with the delivery secret (Authorization: Bearer, or ${DELIVERY_SECRET_HEADER})`)
+        throw new DomainError('forbidden', `Queue deliveries are accepted from loopback or with the delivery secret (Authorization: Bearer, or ${DELIVERY_SECRET_HEADER})`)
       }
     }
     const config = { auth: false, rateLimit: false, httpsRequired: false } as const
@@ -128,7 +128,7 @@ const workflowRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         try {
           response = await handleWebhook(request.params.token, toWebRequest(request))
         } catch (error) {
-          if ((error as Error)?.name === 'HookNotFoundError') throw new ApiError(404, 'hook_not_found', 'No hook has this token')
+          if ((error as Error)?.name === 'HookNotFoundError') throw new DomainError('hook_not_found', 'No hook has this token', { cause: error })
           throw error
         }
         return await sendWebResponse(reply, response)
