@@ -3,6 +3,7 @@ import { API_KEY_PREFIX, hasValidChecksum } from '../lib/api-key-format.js'
 import { DomainError } from '../lib/errors.js'
 import type { Scope } from '../lib/scopes.js'
 import type { ApiKeyIdentity } from '../lib/store/api-keys.js'
+import { bearerToken } from '../lib/wire/credentials.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -15,13 +16,6 @@ declare module 'fastify' {
     /** `false` makes a route public (no key at all). */
     auth?: boolean
   }
-}
-
-const BEARER = /^Bearer[ \t]+([\x21-\x7e]+)[ \t]*$/i
-
-function bearerToken (header: string | undefined): string | undefined {
-  if (header === undefined) return undefined
-  return BEARER.exec(header)?.[1]
 }
 
 export default fp(async function authPlugin (fastify) {

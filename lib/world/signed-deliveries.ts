@@ -1,5 +1,5 @@
 import { reenqueueActiveRuns, type World } from '@workflow/world'
-import { deliveryAuthorization } from '../wire/delivery-secret.js'
+import { deliveryAuthorization } from '../wire/credentials.js'
 
 export interface DeliverySecretOptions {
   /**

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { authorizesDelivery, DELIVERY_SECRET_HEADER, sameSecret } from '../../../../lib/wire/delivery-secret.js'
+import { authorizesDelivery, DELIVERY_SECRET_HEADER, sameSecret } from '../../../../lib/wire/credentials.js'
 import { DomainError } from '../../../../lib/errors.js'
 import { WORKFLOW_CORE_VERSION } from '../../../../lib/compute/health-check.js'
 import { ErrorResponse } from '../../../../lib/schemas/common.js'
