@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { wasInjected } from '../http/requests.js'
 import { DomainError } from '../lib/errors.js'
 
 /**
@@ -17,8 +18,7 @@ declare module 'fastify' {
 
 function arrivedOverHttps (request: FastifyRequest): boolean {
   if (request.protocol === 'https') return true
-  const injected = (request.raw as { _lightMyRequest?: unknown })._lightMyRequest !== undefined
-  return injected && request.headers[FETCH_PROTOCOL_HEADER] === 'https'
+  return wasInjected(request) && request.headers[FETCH_PROTOCOL_HEADER] === 'https'
 }
 
 export default fp<{ requireHttps: boolean }>(async function httpsPlugin (fastify, opts) {

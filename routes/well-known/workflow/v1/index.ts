@@ -3,9 +3,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { authorizesDelivery, DELIVERY_SECRET_HEADER, sameSecret } from '../../../../lib/wire/credentials.js'
 import { DomainError } from '../../../../lib/errors.js'
-import { WORKFLOW_CORE_VERSION } from '../../../../lib/compute/health-check.js'
+import { WORKFLOW_CORE_VERSION } from '../../../../lib/sdk/core-internals.js'
 import { ErrorResponse } from '../../../../lib/schemas/common.js'
 import { LANE_BODY_LIMITS } from '../../../../lib/world-proxy/limits.js'
+import { wasInjected } from '../../../../http/requests.js'
 import {
   DeliveryEndpointParams, DeliveryFailure, DeliveryResponse, EndpointHealthResponse, WebhookHandlerAnswer, WebhookParams
 } from '../../../../lib/schemas/compute.js'
@@ -27,7 +28,7 @@ function mayDeliver (request: FastifyRequest, secret: string | undefined): boole
   const given = request.headers[DELIVERY_SECRET_HEADER]
   if (secret !== undefined && typeof given === 'string') return sameSecret(given, secret)
   if (secret !== undefined && authorizesDelivery(request.headers.authorization, secret)) return true
-  if ((request.raw as { _lightMyRequest?: unknown })._lightMyRequest !== undefined) return false
+  if (wasInjected(request)) return false
   if (request.headers['x-forwarded-for'] !== undefined || request.headers.forwarded !== undefined) return false
   const socket = request.raw.socket
   const remote = socket?.remoteAddress ?? ''
