@@ -82,9 +82,10 @@ function checkedListParams<T extends { pagination?: Pagination }> (params: T): T
 
 /**
  * The World as the internal lane serves it: every call of the `World` interface plus the rules
- * a network boundary needs (world-proxy.md "Traps"): World errors mapped to named statuses,
- * orphan events refused, malformed cursors refused, zero-length chunks dropped, writes after a
- * close refused, negative read offsets resolved once, live readers tracked and released.
+ * a network boundary needs: the World's errors passed on as its classes (world-local's untyped
+ * not-founds given their code), orphan events refused, malformed cursors refused, zero-length
+ * chunks dropped, writes after a close refused, negative read offsets resolved once, live
+ * readers tracked and released.
  */
 export class WorldLane {
   readonly world: World
