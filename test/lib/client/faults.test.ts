@@ -34,6 +34,15 @@ test('a remote World call without an answer within timeoutMs fails as WorkflowWo
   assert.match(error.message, /timed out after 100 ms/)
 })
 
+test('the remote World repeats a safe call that got no answer within timeoutMs, as ComputeClient does, and never an unsafe one', async (t) => {
+  const server = await startServer(t, stall)
+  const world = createRemoteWorld({ baseUrl: server.url, apiKey: 'k', timeoutMs: 100, retries: 1, retryDelayMs: 1 })
+  assert.equal((await rejection(world.getDeploymentId())).code, 'TIMEOUT')
+  assert.equal(server.seen.length, 2, 'one retry of the read, each with its own deadline')
+  assert.equal((await rejection(world.writeToStream('out', 'wrun_01J00000000000000000000001', 'chunk'))).code, 'TIMEOUT')
+  assert.equal(server.seen.length, 3, 'an append is sent once')
+})
+
 test('ComputeClient timeoutMs bounds each attempt: no answer is a ServerComputeClientError network_error, retried like one', async (t) => {
   const server = await startServer(t, stall)
   const client = new ComputeClient({ baseUrl: server.url, apiKey: 'k', timeoutMs: 100, retries: 1, retryDelayMs: 1 })
