@@ -11,7 +11,7 @@ export { createInProcessCompute, type InProcessComputeOptions } from './lib/comp
 export type { ComputeExecutor, ComputeContext, DeliveryEndpoint } from './lib/compute/types.js'
 export { SCOPES, type Scope } from './lib/scopes.js'
 export { createWorldForTarget, type WorldTargetSettings } from './lib/world/create-world.js'
-export { withDeliverySecret, type DeliverySecretOptions } from './lib/world/delivery-secret.js'
+export { withDeliverySecret, type DeliverySecretOptions } from './lib/world/signed-deliveries.js'
 export { StrictRemoteGuardError } from './lib/strict-guard.js'
 export { generateApiKey, hasValidChecksum } from './lib/api-key-format.js'
 export {

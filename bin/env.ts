@@ -1,4 +1,4 @@
-import { DELIVERY_SECRET_ENV } from '../lib/delivery-secret.js'
+import { DELIVERY_SECRET_ENV } from '../lib/wire/credentials.js'
 import { DEFAULTS, type ComputeWorkerOptions } from '../lib/options.js'
 import { POSTGRES_WORLD, type PostgresWorldSettings } from '../lib/world/postgres.js'
 

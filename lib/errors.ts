@@ -1,55 +1,58 @@
-/**
- * The error every route throws for an expected failure. The error handler turns it into the
- * contract's `{ code, message, correlationId, ...details }` body with `statusCode`.
- */
-export class ApiError extends Error {
-  readonly statusCode: number
-  readonly code: string
-  readonly details: Record<string, unknown> | undefined
-  readonly headers: Record<string, string> | undefined
+import type { WorldErrorCode } from './wire/world-errors.js'
 
-  constructor (
-    statusCode: number,
-    code: string,
-    message: string,
-    options: { details?: Record<string, unknown>, headers?: Record<string, string>, cause?: unknown } = {}
-  ) {
+/**
+ * The worker's own error codes (the World's come from its error table, lib/wire/world-errors.ts).
+ * The HTTP edge gives each its status (http/errors.ts); nothing in lib/ knows statuses.
+ */
+export type WorkerErrorCode =
+  | 'validation_error'
+  | 'idempotency_key_required'
+  | 'unauthorized'
+  | 'invalid_signature'
+  | 'forbidden'
+  | 'https_required'
+  | 'not_found'
+  | 'deployment_not_found'
+  | 'workflow_not_found'
+  | 'step_not_found'
+  | 'stream_not_found'
+  | 'idempotency_conflict'
+  | 'idempotency_in_progress'
+  | 'no_active_deployment'
+  | 'run_already_finished'
+  | 'stream_closed'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'internal_error'
+  | 'not_implemented'
+  | 'not_ready'
+
+export type ErrorCode = WorkerErrorCode | WorldErrorCode
+
+export interface DomainErrorOptions {
+  /** Facts for the caller, sent beside code and message (validation paths, the run id, …). */
+  details?: Record<string, unknown>
+  /** Seconds after which the same request may succeed (a lease running out, a busy delivery). */
+  retryAfter?: number
+  cause?: unknown
+}
+
+/**
+ * An expected failure, as lib/ reports it: what went wrong (`code`), a sentence for a human, and
+ * the facts a caller can act on. The HTTP edge turns it into the worker's error body.
+ */
+export class DomainError extends Error {
+  readonly code: ErrorCode
+  readonly details: Record<string, unknown> | undefined
+  readonly retryAfter: number | undefined
+
+  constructor (code: ErrorCode, message: string, options: DomainErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
-    this.name = 'ApiError'
-    this.statusCode = statusCode
+    this.name = 'DomainError'
     this.code = code
     this.details = options.details
-    this.headers = options.headers
+    this.retryAfter = options.retryAfter
   }
-}
-
-export function isApiError (error: unknown): error is ApiError {
-  return error instanceof ApiError
-}
-
-/** The code a bare HTTP status gets when nothing more specific was said. */
-export const DEFAULT_CODE_BY_STATUS: Readonly<Record<number, string>> = {
-  400: 'validation_error',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  406: 'not_acceptable',
-  409: 'conflict',
-  410: 'gone',
-  412: 'precondition_failed',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  422: 'unprocessable_entity',
-  425: 'too_early',
-  429: 'rate_limited',
-  500: 'internal_error',
-  501: 'not_implemented',
-  503: 'not_ready'
-}
-
-export function defaultCodeForStatus (status: number): string {
-  return DEFAULT_CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'bad_request')
 }
 
 /** A bad option of the worker, named, caught at start-up. */
@@ -76,7 +79,7 @@ function unavailableCode (code: unknown): boolean {
 
 /**
  * Whether an error says a service the worker stands on (the World, its database, SQLite) cannot
- * answer right now, rather than that the request is wrong: 503 `not_ready`, worth a retry.
+ * answer right now, rather than that the request is wrong: `not_ready`, worth a retry.
  * Follows `cause` and an AggregateError's first error (Node's connect to several addresses).
  */
 export function isUnavailableError (error: unknown): boolean {

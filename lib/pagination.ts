@@ -1,4 +1,4 @@
-import { ApiError } from './errors.js'
+import { DomainError } from './errors.js'
 
 /** One page of a list route: `cursor` continues after the last item, null at the end. */
 export interface Page<T> {
@@ -23,7 +23,7 @@ export function decodeCursor<T extends Record<string, unknown>> (cursor: string 
   } catch {
     // fall through to the 400 below
   }
-  throw new ApiError(400, 'validation_error', 'The cursor is not one this worker issued', {
+  throw new DomainError('validation_error', 'The cursor is not one this worker issued', {
     details: { validation: [{ in: 'querystring', path: '/cursor', message: 'is not a valid cursor' }] }
   })
 }

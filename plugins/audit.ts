@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { AuditAggregator, AuditRowSink, type AuditedRequest } from '../lib/audit/sinks.js'
 import { IDEMPOTENT_REPLAYED_HEADER, RUN_ID_HEADER } from '../lib/headers.js'
-import { describeError, type ErrorDescription } from './errors.js'
+import { describeError, type ErrorDescription } from '../http/errors.js'
 
 /** What a handler learnt for its request's audit entry. */
 export interface AuditFacts {
@@ -84,7 +84,7 @@ export default fp<AuditPluginOptions>(async function auditPlugin (fastify, opts)
   fastify.decorateRequest('auditError', null)
 
   fastify.addHook('onError', async (request, _reply, error) => {
-    if (request.routeOptions.config?.audit !== undefined) request.auditError = describeError(error)
+    if (request.routeOptions.config?.audit !== undefined) request.auditError = describeError(error, { worldLane: request.routeOptions.config.worldLane, errorStatus: request.routeOptions.config.errorStatus })
   })
 
   fastify.addHook('onResponse', async (request, reply) => {

@@ -1,10 +1,11 @@
 import fp from 'fastify-plugin'
 import { API_KEY_PREFIX, hasValidChecksum } from '../lib/api-key-format.js'
 import { DelegationTickets } from '../lib/delegation-tickets.js'
-import { ApiError } from '../lib/errors.js'
+import { DomainError } from '../lib/errors.js'
 import type { Scope } from '../lib/scopes.js'
 import type { ApiKeyIdentity } from '../lib/store/api-keys.js'
-import { wasInjected } from './https.js'
+import { bearerToken } from '../lib/wire/credentials.js'
+import { wasInjected } from '../http/requests.js'
 
 /** Carries a ticket of `fastify.actAs()` on a request this process injects. */
 export const ACTING_AS_HEADER = 'x-compute-worker-acting-as'
@@ -30,13 +31,6 @@ declare module 'fastify' {
     /** `false` makes a route public (no key at all). */
     auth?: boolean
   }
-}
-
-const BEARER = /^Bearer[ \t]+([\x21-\x7e]+)[ \t]*$/i
-
-function bearerToken (header: string | undefined): string | undefined {
-  if (header === undefined) return undefined
-  return BEARER.exec(header)?.[1]
 }
 
 export default fp(async function authPlugin (fastify) {
@@ -68,13 +62,13 @@ export default fp(async function authPlugin (fastify) {
     const config = request.routeOptions.config
     if (request.is404 || config?.auth === false) return
     if (request.callerKey === null) {
-      throw new ApiError(401, 'unauthorized', request.headers.authorization === undefined
+      throw new DomainError('unauthorized', request.headers.authorization === undefined
         ? 'An API key is required: Authorization: Bearer <key>'
         : 'The API key is not valid')
     }
     const scope = config?.scope
     if (scope !== undefined && !request.callerKey.scopes.includes(scope)) {
-      throw new ApiError(403, 'forbidden', `This API key lacks the scope ${scope}`, { details: { requiredScope: scope } })
+      throw new DomainError('forbidden', `This API key lacks the scope ${scope}`, { details: { requiredScope: scope } })
     }
   })
 }, { name: 'compute-worker-auth', fastify: '5.x', dependencies: ['compute-worker-storage'] })

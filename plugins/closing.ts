@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { ApiError } from '../lib/errors.js'
+import { DomainError } from '../lib/errors.js'
 
 /**
  * Requests that arrive while the worker shuts down are refused as the contract says (503
@@ -13,6 +13,6 @@ export default fp(async function closingPlugin (fastify) {
   fastify.addHook('onRequest', (_request, reply, done) => {
     if (!closing) return done()
     reply.header('connection', 'close')
-    done(new ApiError(503, 'not_ready', 'The worker is shutting down; retry on another instance'))
+    done(new DomainError('not_ready', 'The worker is shutting down; retry on another instance'))
   })
 }, { name: 'compute-worker-closing', fastify: '5.x', dependencies: ['compute-worker-correlation'] })

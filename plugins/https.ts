@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { ApiError } from '../lib/errors.js'
+import { wasInjected } from '../http/requests.js'
+import { DomainError } from '../lib/errors.js'
 
 /**
  * Set by the fetch front (`createComputeWorker`) from the URL it was given; trusted only on
@@ -15,11 +16,6 @@ declare module 'fastify' {
   }
 }
 
-/** A request made with `inject` (the fetch front, the dashboard's calls): it never came from a socket. */
-export function wasInjected (request: FastifyRequest): boolean {
-  return (request.raw as { _lightMyRequest?: unknown })._lightMyRequest !== undefined
-}
-
 function arrivedOverHttps (request: FastifyRequest): boolean {
   if (request.protocol === 'https') return true
   return wasInjected(request) && request.headers[FETCH_PROTOCOL_HEADER] === 'https'
@@ -29,6 +25,6 @@ export default fp<{ requireHttps: boolean }>(async function httpsPlugin (fastify
   if (!opts.requireHttps) return
   fastify.addHook('onRequest', async (request) => {
     if (request.routeOptions.config?.httpsRequired === false || arrivedOverHttps(request)) return
-    throw new ApiError(403, 'https_required', 'This worker accepts requests over HTTPS only')
+    throw new DomainError('https_required', 'This worker accepts requests over HTTPS only')
   })
 }, { name: 'compute-worker-https', fastify: '5.x', dependencies: ['compute-worker-correlation'] })

@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify'
 import fp from 'fastify-plugin'
-import { ApiError } from '../lib/errors.js'
+import { DomainError } from '../lib/errors.js'
 import { fingerprintOf, IDEMPOTENT_REPLAYED_HEADER, IDEMPOTENCY_KEY_HEADER, readIdempotencyKey } from '../lib/idempotency/fingerprint.js'
 import { performIdempotently, type Idempotently, type Work } from '../lib/idempotency/perform.js'
 import { purgeIntervalFor, schedulePurge } from '../lib/idempotency/purge.js'
@@ -77,7 +77,7 @@ export default fp<IdempotencyPluginOptions>(async function idempotencyPlugin (fa
     const { request } = this
     const config = request.routeOptions.config?.idempotency
     if (config === undefined || request.callerKey === null) {
-      throw new ApiError(500, 'internal_error', 'reply.idempotent() used on a route without config.idempotency')
+      throw new DomainError('internal_error', 'reply.idempotent() used on a route without config.idempotency')
     }
     const outcome = await idempotently<Body, Plan>({
       id: { owner: request.callerKey.id, scope: config.scope, key: request.idempotencyKey },

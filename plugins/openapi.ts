@@ -3,7 +3,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type } from 'typebox'
-import { BODY_METHODS, baseDocument, documentedSchema, finishDocument, type RouteFacts } from '../lib/openapi/document.js'
+import { BODY_METHODS, baseDocument, documentedSchema, finishDocument, type RouteFacts } from '../http/openapi/document.js'
 import { VERSION } from '../lib/version.js'
 
 declare module 'fastify' {

@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit'
 import fp from 'fastify-plugin'
-import { ApiError } from '../lib/errors.js'
+import { DomainError } from '../lib/errors.js'
 
 export default fp<{ rateLimitPerMinute: number }>(async function rateLimitPlugin (fastify, opts) {
   // A host app may have registered @fastify/rate-limit already; its decorator serves us too.
@@ -11,7 +11,7 @@ export default fp<{ rateLimitPerMinute: number }>(async function rateLimitPlugin
     max: (request) => request.callerKey?.rateLimitPerMinute ?? opts.rateLimitPerMinute,
     keyGenerator: (request) => request.callerKey !== null ? `key:${request.callerKey.id}` : `ip:${request.ip}`,
     errorResponseBuilder: (_request, context) =>
-      new ApiError(context.statusCode, 'rate_limited', `Rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`)
+      new DomainError('rate_limited', `Rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`)
   })
 
   // Added here rather than per route so it runs after the key is identified (auth's onRequest).

@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest, HTTPMethods, InjectOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { parseCookie, stringifySetCookie } from 'cookie'
-import { ApiError } from '../lib/errors.js'
+import { RouteAnswerError } from '../http/errors.js'
+import { DomainError } from '../lib/errors.js'
 import { CORRELATION_HEADER } from '../lib/headers.js'
 import type { Scope } from '../lib/scopes.js'
 import type { ApiKeyIdentity } from '../lib/store/api-keys.js'
@@ -73,9 +74,14 @@ const NOTICES: Record<string, string> = {
 }
 
 /** An error answer of a worker route, thrown again so the page shows what the API said. */
-export function apiAnswerError (answer: ApiAnswer): ApiError {
+export function apiAnswerError (answer: ApiAnswer): RouteAnswerError {
   const { code, message, correlationId: _ignored, ...details } = (answer.body ?? {}) as Record<string, unknown>
-  return new ApiError(answer.status, typeof code === 'string' ? code : 'internal_error', typeof message === 'string' ? message : 'The request failed', { details })
+  return new RouteAnswerError({
+    statusCode: answer.status,
+    code: typeof code === 'string' ? code : 'internal_error',
+    message: typeof message === 'string' ? message : 'The request failed',
+    details
+  })
 }
 
 /**
@@ -136,7 +142,7 @@ export default fp<UiPluginOptions>(async function uiPlugin (fastify, opts) {
   })
 
   function injectOptions (request: FastifyRequest, method: HTTPMethods, path: string, body: unknown): InjectOptions {
-    if (request.callerKey === null) throw new ApiError(401, 'unauthorized', 'Sign in first')
+    if (request.callerKey === null) throw new DomainError('unauthorized', 'Sign in first')
     return {
       method,
       url: `${fastify.prefix}${path}`,

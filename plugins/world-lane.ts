@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify'
 import fp from 'fastify-plugin'
-import { encodeBody, encodingForAccept, mediaTypeOf } from '../lib/world-proxy/codec.js'
+import { encodeBody, encodingForAccept, mediaTypeOf } from '../lib/wire/codec.js'
 import { WorldLane } from '../lib/world-proxy/lane.js'
 
 declare module 'fastify' {

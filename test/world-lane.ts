@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { CBOR_MEDIA_TYPE, JSON_MEDIA_TYPE, decodeCbor, decodeTaggedJson, encodeBody, type WireEncoding } from '../lib/world-proxy/codec.js'
+import { CBOR_MEDIA_TYPE, JSON_MEDIA_TYPE, decodeCbor, decodeTaggedJson, encodeBody, type WireEncoding } from '../lib/wire/codec.js'
 import { KEYS, bearer } from './helper.js'
 
 export interface LaneAnswer {

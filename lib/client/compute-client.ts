@@ -5,10 +5,9 @@ import type { CreateDeploymentBody, DeploymentList, DeploymentView } from '../sc
 import type { HealthReport, Liveness, Readiness } from '../schemas/health.js'
 import type { AuditPage } from '../schemas/audit.js'
 import type { EventList, HookList, ResumeResponse, Run, RunList, RunStatus, RunSummary, TriggerRequest } from '../schemas/runs.js'
-import { checkedEndpoint, endpointUrl, type Query } from './endpoint.js'
-import { computeClientErrorFor, type ComputeClientError } from './errors.js'
+import { computeClientErrorFor } from './errors.js'
 import { readRunStream, type RunStreamValue } from './run-stream.js'
-import { backoffDelay, parseRetryAfter, sleep } from './retry.js'
+import { Transport, type Failure, type Query, type RepeatPolicy } from './transport.js'
 
 // The shapes are the routes' own response schemas (lib/schemas), so the client cannot drift from them.
 export type { Liveness, Readiness, Run, RunList, RunStatus, RunSummary, TriggerRequest, RunStreamValue }
@@ -78,9 +77,13 @@ export interface CallOptions {
  * How a call may be repeated. `always`: reads, and writes that are idempotent by construction
  * (a trigger with its Idempotency-Key, an activation). `throttled`: only after a 429, which the
  * worker answers before doing anything. Resume, cancel and uploads are `throttled`: after a
- * network failure or a 503 their fate is unknown and a repeat could act twice.
+ * network failure or a 503 their fate is unknown and a repeat could act twice. The probes are
+ * `throttled` too: a 503 `not_ready` is their answer, not a failure to wait out.
  */
-type RetryPolicy = 'always' | 'throttled'
+const REPEAT = {
+  always: { unanswered: true, throttled: true },
+  throttled: { unanswered: false, throttled: true }
+} satisfies Record<string, RepeatPolicy>
 
 interface Call {
   method: 'GET' | 'POST'
@@ -88,9 +91,7 @@ interface Call {
   query?: Query
   body?: unknown
   headers?: Record<string, string>
-  retry: RetryPolicy
-  /** Answer with the open response (a live body) instead of its parsed JSON. */
-  stream?: boolean
+  retry: keyof typeof REPEAT
 }
 
 interface Answer<T> {
@@ -98,28 +99,42 @@ interface Answer<T> {
   headers: Headers
 }
 
-/** No answer, or a proxy's word that the worker gave none: a repeat is the only way to know. */
-const UNANSWERED = new Set([0, 502, 503, 504])
-
 const segment = encodeURIComponent
 
-/** A typed client of the worker's public lane (contract sections 4, 5 and 8): one method per route. */
+/** A failure as the `ComputeClientError` it stands for. */
+function computeClientErrorOf (failure: Failure, timeoutMs: number): Error {
+  const { call, status, body, headers } = failure
+  const correlationId = call.headers?.[CORRELATION_HEADER]
+  if (status === 0) {
+    const reason = failure.timedOut ? `no answer within ${timeoutMs} ms` : (failure.cause as Error)?.message
+    return computeClientErrorFor(`${call.method} ${call.path} failed: ${reason}`, { status: 0, code: 'network_error', correlationId, cause: failure.cause })
+  }
+  const { code, message, correlationId: bodyCorrelationId, ...details } = body
+  return computeClientErrorFor(typeof message === 'string' ? message : `${call.method} ${call.path} answered ${status}`, {
+    status,
+    code: typeof code === 'string' ? code : `http_${status}`,
+    correlationId: headers?.get(CORRELATION_HEADER) ?? (typeof bodyCorrelationId === 'string' ? bodyCorrelationId : correlationId),
+    retryAfter: failure.retryAfter,
+    details
+  })
+}
+
+/** A typed client of the worker's public lane: one method per route. */
 export class ComputeClient {
-  readonly #baseUrl: string
-  readonly #apiKey: string
-  readonly #fetch: typeof fetch
-  readonly #retries: number
-  readonly #backoff: { baseDelayMs: number, maxDelayMs: number }
-  readonly #timeoutMs: number
+  readonly #transport: Transport
 
   constructor (options: ComputeClientOptions) {
-    const { baseUrl, apiKey } = checkedEndpoint(options, 'ComputeClient')
-    this.#baseUrl = baseUrl
-    this.#apiKey = apiKey
-    this.#fetch = options.fetch ?? globalThis.fetch
-    this.#retries = options.retries ?? 3
-    this.#backoff = { baseDelayMs: options.retryDelayMs ?? 200, maxDelayMs: options.maxRetryDelayMs ?? 10_000 }
-    this.#timeoutMs = options.timeoutMs ?? 30_000
+    const timeoutMs = options?.timeoutMs ?? 30_000
+    this.#transport = new Transport({
+      baseUrl: options?.baseUrl,
+      apiKey: options?.apiKey,
+      fetch: options?.fetch,
+      timeoutMs,
+      retries: options?.retries ?? 3,
+      retryDelayMs: options?.retryDelayMs ?? 200,
+      maxRetryDelayMs: options?.maxRetryDelayMs ?? 10_000,
+      errorOf: (failure) => computeClientErrorOf(failure, timeoutMs)
+    }, 'ComputeClient')
   }
 
   /**
@@ -161,17 +176,19 @@ export class ComputeClient {
     return readRunStream({
       startIndex,
       signal: call.signal,
-      open: async (from) => (await this.#call<Response>({
+      // A live body: only its headers must come within timeoutMs.
+      open: async (from) => await this.#transport.open({
         method: 'GET',
         path: `/v1/runs/${segment(runId)}/stream`,
         query: { startIndex: from },
-        headers: { accept: 'application/x-ndjson' },
-        retry: 'always',
-        stream: true
-      }, { ...call, correlationId })).body,
+        headers: { accept: 'application/x-ndjson', [CORRELATION_HEADER]: correlationId },
+        repeat: REPEAT.always,
+        deadline: 'headers',
+        signal: call.signal
+      }),
       unanswered: (message, cause) => computeClientErrorFor(message, { status: 0, code: 'network_error', correlationId, cause }),
       failed: (code, message) => computeClientErrorFor(message, { status: 500, code, correlationId }),
-      backoff: (attempt) => backoffDelay(attempt, this.#backoff)
+      backoff: (attempt) => this.#transport.backoff(attempt)
     })
   }
 
@@ -229,8 +246,8 @@ export class ComputeClient {
 
   /*
    * The probes need no key (one is sent anyway) and report the present: a 503 `not_ready` is
-   * their answer, so it is thrown at once (ServerComputeClientError, contract section 8, the
-   * probe's report in `details`) rather than retried.
+   * their answer, so it is thrown at once (ServerComputeClientError, the probe's report in
+   * `details`) rather than retried.
    */
 
   /** `GET /v1/health`: the World and the control-plane database; 503 `not_ready` when either is down (`details.world`, `details.database`). */
@@ -253,59 +270,22 @@ export class ComputeClient {
   }
 
   async #call<T> (call: Call, options: CallOptions): Promise<Answer<T>> {
-    const correlationId = options.correlationId ?? randomUUID()
-    for (let attempt = 1; ; attempt++) {
-      const outcome = await this.#attempt(call, correlationId, options.signal)
-      if (!('error' in outcome)) return outcome as Answer<T>
-      const { error } = outcome
-      const retryable = error.status === 429 || (call.retry === 'always' && UNANSWERED.has(error.status))
-      if (!retryable || attempt > this.#retries || options.signal?.aborted === true) throw error
-      const retryAfter = 'retryAfter' in error ? error.retryAfter as number | undefined : undefined
-      await sleep(backoffDelay(attempt, this.#backoff, retryAfter), options.signal)
-    }
-  }
-
-  async #attempt (call: Call, correlationId: string, signal?: AbortSignal): Promise<Answer<unknown> | { error: ComputeClientError }> {
     const headers: Record<string, string> = {
-      authorization: `Bearer ${this.#apiKey}`,
       accept: 'application/json',
-      [CORRELATION_HEADER]: correlationId,
+      [CORRELATION_HEADER]: options.correlationId ?? randomUUID(),
       ...call.headers
     }
     if (call.body !== undefined) headers['content-type'] = 'application/json'
-    // A live body has no deadline of its own: only its headers must come within timeoutMs.
-    const deadline = new AbortController()
-    const timer = setTimeout(() => deadline.abort(new Error(`no answer within ${this.#timeoutMs} ms`)), this.#timeoutMs)
-    let response: Response
-    let text = ''
-    try {
-      response = await this.#fetch(endpointUrl(this.#baseUrl, call.path, call.query), {
-        method: call.method,
-        headers,
-        body: call.body === undefined ? undefined : JSON.stringify(call.body),
-        signal: signal === undefined ? deadline.signal : AbortSignal.any([deadline.signal, signal])
-      })
-      if (!(call.stream === true && response.ok)) text = await response.text()
-    } catch (cause) {
-      if (signal?.aborted === true) throw cause
-      const reason = deadline.signal.aborted ? (deadline.signal.reason as Error).message : (cause as Error).message
-      return { error: computeClientErrorFor(`${call.method} ${call.path} failed: ${reason}`, { status: 0, code: 'network_error', correlationId, cause }) }
-    } finally {
-      clearTimeout(timer)
-    }
-    if (call.stream === true && response.ok) return { body: response, headers: response.headers }
-    const body = parseJson(text)
-    if (response.ok) return { body, headers: response.headers }
-    const { code, message, correlationId: bodyCorrelationId, ...details } = (body ?? {}) as Record<string, unknown>
-    return {
-      error: computeClientErrorFor(typeof message === 'string' ? message : `${call.method} ${call.path} answered ${response.status}`, {
-        status: response.status,
-        code: typeof code === 'string' ? code : `http_${response.status}`,
-        correlationId: response.headers.get(CORRELATION_HEADER) ?? (typeof bodyCorrelationId === 'string' ? bodyCorrelationId : correlationId),
-        retryAfter: parseRetryAfter(response.headers.get('retry-after')),
-        details
-      })
-    }
+    const answer = await this.#transport.request({
+      method: call.method,
+      path: call.path,
+      query: call.query,
+      headers,
+      body: call.body === undefined ? undefined : JSON.stringify(call.body),
+      repeat: REPEAT[call.retry],
+      signal: options.signal
+    })
+    return { body: parseJson(new TextDecoder().decode(answer.bytes)) as T, headers: answer.headers }
   }
 }
 

@@ -53,7 +53,7 @@ export class RateLimitComputeClientError extends ComputeClientError {
 /** 5xx or no answer at all, after the client's own retries. */
 export class ServerComputeClientError extends ComputeClientError {}
 
-/** The error class for a worker answer, by status and code (contract section 8). */
+/** The error class for a worker answer, by status and code. */
 export function computeClientErrorFor (message: string, options: ComputeClientErrorOptions): ComputeClientError {
   const { status, code } = options
   if (code === 'no_active_deployment') return new NoActiveDeploymentComputeClientError(message, options)

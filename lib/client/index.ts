@@ -1,5 +1,5 @@
 import type { World } from '@workflow/world'
-import { DELIVERY_SECRET_ENV } from '../delivery-secret.js'
+import { DELIVERY_SECRET_ENV } from '../wire/credentials.js'
 import { createRemoteWorld } from './remote-world.js'
 
 export { createRemoteWorld, type RemoteWorldOptions } from './remote-world.js'

@@ -1,9 +1,9 @@
 import { WorkflowWorldError } from '@workflow/errors'
 import { STREAM_START_INDEX_HEADER } from '../headers.js'
-import { errorFromWire, type WorldErrorBody } from '../world-proxy/errors.js'
-import { FrameDecoder, FrameKind } from '../world-proxy/frames.js'
-import { backoffDelay, sleep } from './retry.js'
-import type { WorldTransport } from './world-transport.js'
+import { FrameDecoder, FrameKind } from '../wire/frames.js'
+import { errorFromWire, type WorldErrorBody } from '../wire/world-errors.js'
+import { sleep } from './transport.js'
+import type { WorldCalls } from './world-calls.js'
 
 /** Reconnects in a row without a new chunk before giving up (@workflow/core's FRAMED_STREAM_MAX_RECONNECTS). */
 export const MAX_RECONNECTS_WITHOUT_PROGRESS = 50
@@ -15,14 +15,14 @@ export const MAX_RECONNECTS_WITHOUT_PROGRESS = 50
  * from the next absolute index, even for a read that began at a negative index.
  */
 export async function readRemoteStream (
-  transport: WorldTransport,
+  calls: WorldCalls,
   name: string,
   startIndex = 0,
   maxReconnects = MAX_RECONNECTS_WITHOUT_PROGRESS
 ): Promise<ReadableStream<Uint8Array>> {
   const aborter = new AbortController()
   const open = async (from: number): Promise<ReadableStreamDefaultReader<Uint8Array>> => {
-    const response = await transport.send({
+    const response = await calls.open({
       method: 'GET',
       path: '/v1/world/streams/read',
       query: { name, startIndex: from },
@@ -46,7 +46,7 @@ export async function readRemoteStream (
     if (reconnects > maxReconnects) {
       throw new WorkflowWorldError(`Stream ${name} kept dropping before its end`, { code: 'TRANSPORT', cause })
     }
-    await sleep(backoffDelay(reconnects, { baseDelayMs: 50, maxDelayMs: 2_000 }), aborter.signal)
+    await sleep(calls.backoff(reconnects), aborter.signal)
     body = await open(nextIndex)
     decoder = new FrameDecoder()
   }

@@ -13,14 +13,13 @@ import {
   type World,
   type WorkflowRun
 } from '@workflow/world'
-import { createLocalWorld } from '@workflow/world-local'
-import { authorizesDelivery, DELIVERY_SECRET_ENV } from '../delivery-secret.js'
-import { encodeChunkList, MAX_CHUNKS_PER_WRITE } from '../world-proxy/frames.js'
-import { revive } from '../world-proxy/schemas.js'
+import { authorizesDelivery, DELIVERY_SECRET_ENV } from '../wire/credentials.js'
+import { encodeChunkList, MAX_CHUNKS_PER_WRITE } from '../wire/frames.js'
+import { revive } from '../wire/revive.js'
 import { readRemoteStream } from './remote-stream.js'
-import { WorldTransport, type WorldTransportOptions } from './world-transport.js'
+import { WorldCalls, type WorldCallsOptions } from './world-calls.js'
 
-export interface RemoteWorldOptions extends WorldTransportOptions {
+export interface RemoteWorldOptions extends WorldCallsOptions {
   /**
    * The secret the worker sends as `Authorization: Bearer` with every queue delivery (its
    * `COMPUTE_WORKER_DELIVERY_SECRET`). The delivery handler (`createQueueHandler`) refuses any
@@ -63,17 +62,17 @@ function toBytes (chunk: string | Uint8Array): Uint8Array {
  * `WORKFLOW_TARGET_WORLD` (see `createWorld`).
  */
 export function createRemoteWorld (options: RemoteWorldOptions): World {
-  const transport = new WorldTransport(options)
+  const lane = new WorldCalls(options)
   const deliverySecret = options.deliverySecret === '' ? undefined : options.deliverySecret
   let warnedNoSecret = false
-  const json = transport.encoding === 'json'
+  const json = lane.encoding === 'json'
   let info: Promise<WorldInfo> | undefined
-  let deliveries: ReturnType<typeof createLocalWorld> | undefined
+  let deliveries: Promise<World> | undefined
   // Writes to one stream go out one after another: world-local orders chunks by arrival.
   const streamTails = new Map<string, Promise<unknown>>()
 
   const worldInfo = (): Promise<WorldInfo> => {
-    info ??= transport.call<WorldInfo>({ method: 'GET', path: '/v1/world/info', safe: true })
+    info ??= lane.call<WorldInfo>({ method: 'GET', path: '/v1/world/info', safe: true })
     info.catch(() => { info = undefined })
     return info
   }
@@ -88,10 +87,10 @@ export function createRemoteWorld (options: RemoteWorldOptions): World {
   }
 
   const get = <T>(path: string, query: Record<string, string | number | undefined>, reviveJson?: (value: unknown) => T) =>
-    transport.call<T>({ method: 'GET', path, query, safe: true, revive: json ? reviveJson : undefined })
+    lane.call<T>({ method: 'GET', path, query, safe: true, revive: json ? reviveJson : undefined })
 
   const list = <T>(path: string, params: object, reviveJson: (value: unknown) => T, deadline = true) =>
-    transport.call<T>({ method: 'POST', path, body: params, safe: true, deadline, revive: json ? reviveJson : undefined })
+    lane.call<T>({ method: 'POST', path, body: params, safe: true, deadline, revive: json ? reviveJson : undefined })
 
   const world: World = {
     specVersion: SPEC_VERSION_CURRENT,
@@ -108,7 +107,7 @@ export function createRemoteWorld (options: RemoteWorldOptions): World {
 
     async queue (queueName: ValidQueueName, message: QueuePayload, opts?: QueueOptions) {
       const runId = (message as { runId?: string }).runId ?? (message as { workflowRunId?: string }).workflowRunId
-      return await transport.call<{ messageId: MessageId | null }>({
+      return await lane.call<{ messageId: MessageId | null }>({
         method: 'POST',
         path: '/v1/queue/publish',
         body: { queueName, message, opts },
@@ -121,13 +120,14 @@ export function createRemoteWorld (options: RemoteWorldOptions): World {
     /**
      * Deliveries come from the worker's World straight to this process, in world-local's format
      * (x-vqs-* headers, tagged JSON body), which world-postgres shares: decoded by world-local's
-     * own handler rather than a second parser, once the delivery secret is verified (world-local's
-     * handler checks nothing; these requests run workflow and step code). An arrow function: the
-     * runtime calls it detached.
+     * own handler, the reference of the format its sender writes, rather than a second parser
+     * that could drift from it, once the delivery secret is verified (world-local's handler checks
+     * nothing; these requests run workflow and step code). world-local is loaded at the first
+     * delivery, not with this module: a runtime that only calls the World never loads it. An
+     * arrow function: the runtime calls it detached.
      */
     createQueueHandler: (prefix: QueuePrefix, handler: QueueHandler) => {
-      deliveries ??= createLocalWorld()
-      const decode = deliveries.createQueueHandler(prefix, handler)
+      let decode: Promise<(request: Request) => Promise<Response>> | undefined
       return async (request: Request) => {
         if (deliverySecret === undefined) {
           if (!warnedNoSecret) console.error(`[compute-worker client] queue delivery refused: no delivery secret is configured (${DELIVERY_SECRET_ENV}, or createRemoteWorld({ deliverySecret }))`)
@@ -137,7 +137,9 @@ export function createRemoteWorld (options: RemoteWorldOptions): World {
         if (!authorizesDelivery(request.headers.get('authorization'), deliverySecret)) {
           return unauthorizedDelivery('a queue delivery needs Authorization: Bearer <delivery secret>')
         }
-        return await decode(request)
+        deliveries ??= import('@workflow/world-local').then(({ createLocalWorld }) => createLocalWorld())
+        decode ??= deliveries.then((local) => local.createQueueHandler(prefix, handler))
+        return await (await decode)(request)
       }
     },
 
@@ -155,7 +157,7 @@ export function createRemoteWorld (options: RemoteWorldOptions): World {
 
     events: {
       create: (async (runId: string | null, data: { eventType: string }, params?: CreateEventParams) => {
-        return await transport.call<EventResult>({
+        return await lane.call<EventResult>({
           method: 'POST',
           path: '/v1/world/events/create',
           body: { runId, data, params },
@@ -166,7 +168,7 @@ export function createRemoteWorld (options: RemoteWorldOptions): World {
       }) as World['events']['create'],
       get: (runId, eventId, params) =>
         get(`/v1/world/events/${encodeURIComponent(runId)}/${encodeURIComponent(eventId)}`, { resolveData: params?.resolveData }, revive.event),
-      // A run's whole log can be long: no deadline (world-proxy-protocol.md §6.16).
+      // A run's whole log can be long: no deadline.
       list: (params) => list('/v1/world/events/list', params, revive.events, false),
       listByCorrelationId: (params) => list('/v1/world/events/list-by-correlation', params, revive.events)
     },
@@ -181,7 +183,7 @@ export function createRemoteWorld (options: RemoteWorldOptions): World {
     writeToStream (name: string, runId: string, chunk: string | Uint8Array) {
       return inStreamOrder(name, async () => {
         const owner = await runId // the runtime may hand over a promise of the run id
-        await transport.call({
+        await lane.call({
           method: 'POST', path: '/v1/world/streams/write', query: { name, runId: owner }, bytes: toBytes(chunk), safe: false, runId: owner
         })
       })
@@ -191,7 +193,7 @@ export function createRemoteWorld (options: RemoteWorldOptions): World {
       return inStreamOrder(name, async () => {
         const owner = await runId
         for (let start = 0; start < chunks.length; start += MAX_CHUNKS_PER_WRITE) {
-          await transport.call({
+          await lane.call({
             method: 'POST',
             path: '/v1/world/streams/write',
             query: { name, runId: owner },
@@ -207,11 +209,11 @@ export function createRemoteWorld (options: RemoteWorldOptions): World {
     closeStream (name: string, runId: string) {
       return inStreamOrder(name, async () => {
         const owner = await runId
-        await transport.call({ method: 'POST', path: '/v1/world/streams/close', query: { name, runId: owner }, safe: true, runId: owner })
+        await lane.call({ method: 'POST', path: '/v1/world/streams/close', query: { name, runId: owner }, safe: true, runId: owner })
       })
     },
 
-    readFromStream: (name: string, startIndex?: number) => readRemoteStream(transport, name, startIndex, options.maxStreamReconnects),
+    readFromStream: (name: string, startIndex?: number) => readRemoteStream(lane, name, startIndex, options.maxStreamReconnects),
 
     async listStreamsByRunId (runId: string) {
       return (await get<{ streams: string[] }>('/v1/world/streams/list', { runId })).streams
@@ -231,7 +233,7 @@ export function createRemoteWorld (options: RemoteWorldOptions): World {
       if (!(await worldInfo()).encryption) return undefined
       const runId = typeof runOrId === 'string' ? runOrId : runOrId.runId
       const deploymentId = typeof runOrId === 'string' ? context?.deploymentId : runOrId.deploymentId
-      const { key } = await transport.call<{ key: Uint8Array | null }>({
+      const { key } = await lane.call<{ key: Uint8Array | null }>({
         method: 'POST',
         path: '/v1/world/encryption-key',
         body: { runId, context: typeof deploymentId === 'string' ? { deploymentId } : {} },
@@ -252,8 +254,9 @@ export function createRemoteWorld (options: RemoteWorldOptions): World {
     },
 
     async close () {
-      await deliveries?.close?.()
+      const local = deliveries
       deliveries = undefined
+      await (await local)?.close?.()
     }
   }
   return world

@@ -1,5 +1,5 @@
 import { STREAM_START_INDEX_HEADER } from '../headers.js'
-import { sleep } from './retry.js'
+import { sleep } from './transport.js'
 
 /** One value of a run's output stream and the index of the chunk that carried it. */
 export interface RunStreamValue {

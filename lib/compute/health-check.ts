@@ -1,12 +1,7 @@
-import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { HealthCheckPayloadSchema, SPEC_VERSION_CURRENT, type World } from '@workflow/world'
+import { WORKFLOW_CORE_VERSION } from '../sdk/core-internals.js'
+import { newUlid } from '../ulid.js'
 import type { DeliveryKind } from './protocol.js'
-
-/** The @workflow/core the worker carries: what a health-check answer reports. */
-export const WORKFLOW_CORE_VERSION: string = (JSON.parse(readFileSync(
-  new URL('../package.json', import.meta.resolve('@workflow/core')), 'utf8'
-)) as { version: string }).version
 
 /** The correlation id of an SDK health-check message, or undefined for any other message. */
 export function healthCheckCorrelationId (message: unknown): string | undefined {
@@ -24,7 +19,8 @@ export function healthCheckCorrelationId (message: unknown): string | undefined 
  */
 export async function answerHealthCheck (world: World, kind: DeliveryKind, correlationId: string): Promise<void> {
   const stream = `__health_check__${correlationId}`
-  const runId = fakeRunId()
+  // A run id that passes validation and belongs to no run.
+  const runId = `wrun_${newUlid()}`
   await world.writeToStream(stream, runId, JSON.stringify({
     healthy: true,
     endpoint: kind,
@@ -34,18 +30,4 @@ export async function answerHealthCheck (world: World, kind: DeliveryKind, corre
     timestamp: Date.now()
   }))
   await world.closeStream(stream, runId)
-}
-
-const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
-
-// Health-check streams need a run id that passes validation and belongs to no run: `wrun_<ulid>`.
-function fakeRunId (): string {
-  let time = Date.now()
-  let id = ''
-  for (let i = 0; i < 10; i++) {
-    id = CROCKFORD[time % 32] + id
-    time = Math.floor(time / 32)
-  }
-  for (const byte of randomBytes(16)) id += CROCKFORD[byte % 32]
-  return `wrun_${id}`
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { ApiError } from '../errors.js'
+import { DomainError } from '../errors.js'
 
 export interface DecodedFile {
   name: string
@@ -13,8 +13,8 @@ const SEGMENT = /^[A-Za-z0-9._-]{1,128}$/
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 const MAX_DEPTH = 8
 
-function invalidFile (name: string, message: string): ApiError {
-  return new ApiError(400, 'validation_error', `File "${name.replace(/[^\x20-\x7e]/g, '?')}" ${message}`, {
+function invalidFile (name: string, message: string): DomainError {
+  return new DomainError('validation_error', `File "${name.replace(/[^\x20-\x7e]/g, '?')}" ${message}`, {
     details: { validation: [{ in: 'body', path: `/files/${encodeURIComponent(name)}`, message }] }
   })
 }
@@ -65,7 +65,7 @@ export function decodeFiles (files: Record<string, string>, maxBytes: number): D
     total += decodedLength(content)
   }
   if (total > maxBytes) {
-    throw new ApiError(413, 'payload_too_large', `The deployment's files add up to ${total} bytes, over the limit of ${maxBytes}`,
+    throw new DomainError('payload_too_large', `The deployment's files add up to ${total} bytes, over the limit of ${maxBytes}`,
       { details: { limit: maxBytes, size: total } })
   }
   assertNoFileDirectoryClash(names)

@@ -1,5 +1,5 @@
 import { Value } from 'typebox/value'
-import { ApiError } from '../errors.js'
+import { DomainError } from '../errors.js'
 import { WorkflowManifest } from '../schemas/deployments.js'
 
 export interface ManifestWorkflow {
@@ -17,7 +17,7 @@ export function assertManifest (value: unknown): asserts value is WorkflowManife
     path: `/manifest${error.instancePath}`,
     message: error.message
   }))
-  throw new ApiError(400, 'validation_error', 'The manifest does not have the shape of a Workflow SDK manifest.json', { details: { validation } })
+  throw new DomainError('validation_error', 'The manifest does not have the shape of a Workflow SDK manifest.json', { details: { validation } })
 }
 
 /** Every workflow of the manifest, in file then export order. */
@@ -42,9 +42,9 @@ export function resolveWorkflow (workflows: readonly ManifestWorkflow[], name: s
   const byExport = workflows.filter((workflow) => workflow.exportName === name)
   if (byExport.length === 1) return byExport[0]
   if (byExport.length > 1) {
-    throw new ApiError(404, 'workflow_not_found',
+    throw new DomainError('workflow_not_found',
       `The export name "${name}" is ambiguous in deployment ${deploymentId}; use one of the full workflow ids`,
       { details: { deploymentId, candidates: byExport.map((workflow) => workflow.workflowId) } })
   }
-  throw new ApiError(404, 'workflow_not_found', `Deployment ${deploymentId} has no workflow "${name}"`, { details: { deploymentId } })
+  throw new DomainError('workflow_not_found', `Deployment ${deploymentId} has no workflow "${name}"`, { details: { deploymentId } })
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import canonicalize from 'canonicalize'
-import { ApiError } from '../errors.js'
+import { DomainError } from '../errors.js'
 import { decodeCursor, encodeCursor, type Page } from '../pagination.js'
 import type { DeploymentView, WorkflowManifest } from '../schemas/deployments.js'
 import type { SqliteDatabase } from '../store/database.js'
@@ -39,7 +39,7 @@ function iso (ms: number | null): string | null {
 function assertLabels (labels: Record<string, string>): void {
   for (const key of Object.keys(labels)) {
     if (!LABEL_KEY.test(key)) {
-      throw new ApiError(400, 'validation_error', `Label "${key}" must consist of letters, digits, ".", "_", "/", "-" (1 to 63)`, {
+      throw new DomainError('validation_error', `Label "${key}" must consist of letters, digits, ".", "_", "/", "-" (1 to 63)`, {
         details: { validation: [{ in: 'body', path: `/labels/${encodeURIComponent(key)}`, message: 'is not a valid label key' }] }
       })
     }
@@ -170,7 +170,7 @@ export class DeploymentStore {
 
   #mustGet (id: string): DeploymentRow {
     const row = this.#byId.get(id)
-    if (row === undefined) throw new ApiError(404, 'deployment_not_found', `Deployment ${id} does not exist`)
+    if (row === undefined) throw new DomainError('deployment_not_found', `Deployment ${id} does not exist`)
     return row
   }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import canonicalize from 'canonicalize'
-import { ApiError } from '../errors.js'
+import { DomainError } from '../errors.js'
 
 export { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from '../headers.js'
 
@@ -9,7 +9,7 @@ const KEY = /^[\x20-\x7e]{1,255}$/
 /** `Idempotency-Key`: required, 1 to 255 printable ASCII characters, not only spaces. */
 export function readIdempotencyKey (header: string | string[] | undefined): string {
   if (header === undefined || (Array.isArray(header) && header.length === 0)) {
-    throw new ApiError(400, 'idempotency_key_required', 'This request needs an Idempotency-Key header (1 to 255 printable characters)')
+    throw new DomainError('idempotency_key_required', 'This request needs an Idempotency-Key header (1 to 255 printable characters)')
   }
   const key = Array.isArray(header) ? header[0] : header
   if (Array.isArray(header) && header.length > 1) throw invalidKey('must be sent once')
@@ -17,8 +17,8 @@ export function readIdempotencyKey (header: string | string[] | undefined): stri
   return key
 }
 
-function invalidKey (message: string): ApiError {
-  return new ApiError(400, 'validation_error', `Idempotency-Key ${message}`, {
+function invalidKey (message: string): DomainError {
+  return new DomainError('validation_error', `Idempotency-Key ${message}`, {
     details: { validation: [{ in: 'headers', path: '/idempotency-key', message }] }
   })
 }
@@ -32,7 +32,7 @@ export function fingerprintOf (payload: unknown): string {
   try {
     canonical = canonicalize(payload ?? null)
   } catch (error) {
-    throw new ApiError(400, 'validation_error', `The body cannot be canonicalized: ${(error as Error).message}`)
+    throw new DomainError('validation_error', `The body cannot be canonicalized: ${(error as Error).message}`)
   }
   return createHash('sha256').update(canonical ?? 'null').digest('hex')
 }

@@ -1,4 +1,4 @@
-import { ApiError } from '../errors.js'
+import { DomainError } from '../errors.js'
 import type { IdempotencyId, IdempotencyStore } from './store.js'
 
 /** What the work of an idempotent request is handed. */
@@ -59,14 +59,14 @@ export async function performIdempotently<Body, Plan = unknown> (
       return { status: reservation.status, body: JSON.parse(reservation.bodyJson) as Body, replayed: true }
     }
     if (reservation.kind === 'conflict') {
-      throw new ApiError(409, 'idempotency_conflict', 'This Idempotency-Key was already used with a different payload')
+      throw new DomainError('idempotency_conflict', 'This Idempotency-Key was already used with a different payload')
     }
     if (reservation.kind === 'in_progress') {
       const now = Date.now()
       if (now >= deadline) {
         const retryAfter = Math.max(1, Math.ceil((reservation.leaseUntil - now) / 1000))
-        throw new ApiError(409, 'idempotency_in_progress', 'A request with this Idempotency-Key is still being processed; retry shortly',
-          { headers: { 'retry-after': String(retryAfter) } })
+        throw new DomainError('idempotency_in_progress', 'A request with this Idempotency-Key is still being processed; retry shortly',
+          { retryAfter })
       }
       await store.waitForChange(id, Math.min(deadline, reservation.leaseUntil) - now)
       continue
@@ -80,8 +80,8 @@ export async function performIdempotently<Body, Plan = unknown> (
       takeover: reservation.takeover,
       commitPlan (plan) {
         if (!store.savePlan(id, lease, plan)) {
-          throw new ApiError(409, 'idempotency_in_progress', 'Another request took this Idempotency-Key over; retry shortly',
-            { headers: { 'retry-after': '1' } })
+          throw new DomainError('idempotency_in_progress', 'Another request took this Idempotency-Key over; retry shortly',
+            { retryAfter: 1 })
         }
         committed = true
       }

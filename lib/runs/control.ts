@@ -12,16 +12,15 @@ import {
   type WorkflowRun,
   type WorkflowRunWithoutData
 } from '@workflow/world'
-import { ApiError } from '../errors.js'
+import { DomainError } from '../errors.js'
 import { CORRELATION_HEADER } from '../headers.js'
 import { decodeCursor, encodeCursor, type Page } from '../pagination.js'
 import type { RunHook } from '../schemas/runs.js'
 import { getRunCapabilities } from '../sdk/core-internals.js'
 import { runEncryptionKey } from './view.js'
-import { getRun, hookNotFound, publicWorldError, worldCall } from './world-errors.js'
 
-function alreadyFinished (runId: string, status: string): ApiError {
-  return new ApiError(409, 'run_already_finished', `Run ${runId} is already ${status}`, { details: { runId, status } })
+function alreadyFinished (runId: string, status: string): DomainError {
+  return new DomainError('run_already_finished', `Run ${runId} is already ${status}`, { details: { runId, status } })
 }
 
 /**
@@ -30,19 +29,19 @@ function alreadyFinished (runId: string, status: string): ApiError {
  * its hooks and waits, and in-flight invocations stop on their next event.
  */
 export async function cancelRun (world: World, runId: string): Promise<WorkflowRun | WorkflowRunWithoutData> {
-  const run = await getRun(world, runId, 'none')
+  const run = await world.runs.get(runId, { resolveData: 'none' })
   if (isTerminalWorkflowRunStatus(run.status)) throw alreadyFinished(runId, run.status)
   const specVersion = run.specVersion ?? SPEC_VERSION_LEGACY
   try {
     const result = await world.events.create(runId, { eventType: 'run_cancelled', specVersion }, { v1Compat: isLegacySpecVersion(specVersion) })
-    return result.run ?? await getRun(world, runId, 'none')
+    return result.run ?? await world.runs.get(runId, { resolveData: 'none' })
   } catch (error) {
     // The run finished between the read and the event.
     if (EntityConflictError.is(error) || RunExpiredError.is(error)) {
-      const now = await getRun(world, runId, 'none')
+      const now = await world.runs.get(runId, { resolveData: 'none' })
       throw alreadyFinished(runId, now.status)
     }
-    throw publicWorldError(error) ?? error
+    throw error
   }
 }
 
@@ -70,7 +69,7 @@ const BACKGROUND_RETRIES = 20
  * the background, with an idempotency key derived from the event.
  */
 export async function resumeHook (world: World, token: string, payload: unknown, options: ResumeOptions = {}): Promise<{ runId: string, hookId: string }> {
-  const hook = await worldCall(() => world.hooks.getByToken(token))
+  const hook = await world.hooks.getByToken(token)
   return await deliverToHook(world, hook, payload, options)
 }
 
@@ -83,25 +82,25 @@ export async function resumeHookById (world: World, runId: string, hookId: strin
   try {
     hook = await world.hooks.get(hookId)
   } catch (error) {
-    throw HookNotFoundError.is(error) ? hookIdNotFound(runId, hookId) : publicWorldError(error) ?? error
+    throw HookNotFoundError.is(error) ? hookIdNotFound(runId, hookId) : error
   }
   if (hook.runId !== runId) throw hookIdNotFound(runId, hookId)
   return await deliverToHook(world, hook, payload, options)
 }
 
-function hookIdNotFound (runId: string, hookId: string): ApiError {
-  return new ApiError(404, 'hook_not_found', `Run ${runId} has no hook ${hookId} waiting`)
+function hookIdNotFound (runId: string, hookId: string): DomainError {
+  return new DomainError('hook_not_found', `Run ${runId} has no hook ${hookId} waiting`)
 }
 
 /** The hooks a run is waiting on, oldest first, without their tokens. */
 export async function listRunHooks (world: World, runId: string, limit: number, cursor?: string): Promise<Page<RunHook>> {
   const position = decodeCursor<{ w: string | null }>(cursor, (value) => value.w === null || typeof value.w === 'string')
-  await getRun(world, runId, 'none')
-  const page = await worldCall(() => world.hooks.list({
+  await world.runs.get(runId, { resolveData: 'none' })
+  const page = await world.hooks.list({
     runId,
     pagination: { limit, cursor: position?.w ?? undefined, sortOrder: 'asc' },
     resolveData: 'none'
-  }))
+  })
   const hasMore = page.hasMore && page.cursor !== null
   return {
     data: page.data.map((hook) => ({
@@ -121,12 +120,12 @@ async function deliverToHook (world: World, hook: Hook, payload: unknown, option
   try {
     run = await world.runs.get(hook.runId)
   } catch (error) {
-    // A hook whose run is gone waits for nothing.
-    throw WorkflowRunNotFoundError.is(error) ? hookNotFound(token) : publicWorldError(error) ?? error
+    // A hook whose run is gone waits for nothing: answered exactly as the World's own HookNotFoundError.
+    throw WorkflowRunNotFoundError.is(error) ? new HookNotFoundError(token) : error
   }
   // Nor does one whose run is over: world-local stores a run as finished before it deletes the
   // run's hooks (storage/events-storage.js, run_completed), and would take a hook_received in between.
-  if (isTerminalWorkflowRunStatus(run.status)) throw hookNotFound(token)
+  if (isTerminalWorkflowRunStatus(run.status)) throw new HookNotFoundError(token)
   const coreVersion = run.executionContext?.workflowCoreVersion
   const capabilities = getRunCapabilities(typeof coreVersion === 'string' ? coreVersion : undefined)
   const key = capabilities.supportedFormats.has(SerializationFormat.ENCRYPTED) ? await runEncryptionKey(world, run) : undefined
@@ -144,7 +143,7 @@ async function deliverToHook (world: World, hook: Hook, payload: unknown, option
     eventId = result.event?.eventId
   } catch (error) {
     if (EntityConflictError.is(error) || RunExpiredError.is(error)) throw alreadyFinished(hook.runId, 'finished')
-    throw publicWorldError(error) ?? error
+    throw error
   }
 
   const enqueue = async (): Promise<void> => {

@@ -2,7 +2,6 @@ import type { World, WorkflowRunStatus, WorkflowRunWithoutData } from '@workflow
 import { decodeCursor, encodeCursor, type Page } from '../pagination.js'
 import type { Run, RunEvent } from '../schemas/runs.js'
 import { eventView, runView } from './view.js'
-import { getRun, worldCall } from './world-errors.js'
 
 export interface RunFilter {
   status?: WorkflowRunStatus
@@ -35,12 +34,12 @@ export async function listRuns (world: World, filter: RunFilter, limit: number, 
   let worldCursor = position?.w ?? undefined
   let hasMore = true
   for (let pages = 0; pages < MAX_WORLD_PAGES && data.length < limit && hasMore; pages++) {
-    const page = await worldCall(() => world.runs.list({
+    const page = await world.runs.list({
       status: filter.status,
       workflowName: exactName,
       pagination: { limit: limit - data.length, cursor: worldCursor, sortOrder: 'desc' },
       resolveData: 'none'
-    }))
+    })
     for (const run of page.data) if (matches(run)) data.push(runView(run))
     hasMore = page.hasMore && page.cursor !== null
     worldCursor = page.cursor ?? undefined
@@ -51,12 +50,12 @@ export async function listRuns (world: World, filter: RunFilter, limit: number, 
 /** A run's events, oldest first (404 `run_not_found` for an unknown run). */
 export async function listRunEvents (world: World, runId: string, limit: number, cursor?: string): Promise<Page<RunEvent>> {
   const position = decodeCursor<WorldPosition>(cursor, isWorldPosition)
-  await getRun(world, runId, 'none')
-  const page = await worldCall(() => world.events.list({
+  await world.runs.get(runId, { resolveData: 'none' })
+  const page = await world.events.list({
     runId,
     pagination: { limit, cursor: position?.w ?? undefined, sortOrder: 'asc' },
     resolveData: 'none'
-  }))
+  })
   const hasMore = page.hasMore && page.cursor !== null
   return { data: page.data.map(eventView), cursor: hasMore ? encodeCursor({ w: page.cursor }) : null, hasMore }
 }

@@ -4,7 +4,6 @@ import { isTerminalWorkflowRunStatus, type World } from '@workflow/world'
 import { getWorkflowRunStreamId } from '../sdk/core-internals.js'
 import { publicRevivers, runEncryptionKey, toJsonValue } from './view.js'
 import { absoluteStreamStart } from '../world/streams.js'
-import { getRun, worldCall } from './world-errors.js'
 
 /** One stored chunk of the stream, decoded: usually one value (the SDK writes one frame per chunk). */
 export interface StreamChunk {
@@ -29,12 +28,12 @@ export interface RunStream {
  * the SDK's way (`getDeserializeStream` with the run's key).
  */
 export async function openRunStream (world: World, runId: string, startIndex = 0): Promise<RunStream> {
-  const run = await getRun(world, runId, 'none')
+  const run = await world.runs.get(runId, { resolveData: 'none' })
   const name = getWorkflowRunStreamId(runId)
-  const start = await worldCall(() => absoluteStreamStart(world, name, runId, startIndex))
+  const start = await absoluteStreamStart(world, name, runId, startIndex)
   const key = await runEncryptionKey(world, run)
   const revivers = publicRevivers(runId, key)
-  const reader = (await worldCall(() => world.readFromStream(name, start))).getReader()
+  const reader = (await world.readFromStream(name, start)).getReader()
   let index = start
   return {
     startIndex: start,

@@ -1,12 +1,11 @@
 import type { World } from '@workflow/world'
 import { resolveWorkflow } from '../deployments/manifest.js'
 import type { DeploymentStore } from '../deployments/store.js'
-import { ApiError } from '../errors.js'
+import { DomainError } from '../errors.js'
 import type { Claim, WorkResult } from '../idempotency/perform.js'
 import type { RunSummary, TriggerRequest } from '../schemas/runs.js'
 import { createRun } from './create-run.js'
 import { newUlid } from '../ulid.js'
-import { worldCall } from './world-errors.js'
 
 /** What an accepted trigger is bound to once its plan is committed (before the World is called). */
 export interface TriggerPlan {
@@ -42,7 +41,7 @@ export class RunTrigger {
   resolveTarget (request: TriggerRequest): TriggerPlan {
     const deploymentId = request.deploymentId ?? this.#deployments.activeId()
     if (deploymentId === undefined) {
-      throw new ApiError(409, 'no_active_deployment', 'No deploymentId was given and no deployment is active')
+      throw new DomainError('no_active_deployment', 'No deploymentId was given and no deployment is active')
     }
     const workflow = resolveWorkflow(this.#deployments.workflows(deploymentId), request.workflowName, deploymentId)
     return { deploymentId, workflowName: workflow.workflowId }
@@ -60,13 +59,13 @@ export class RunTrigger {
       claim.commitPlan(plan)
     }
     const runId = claim.reference
-    const { run } = await worldCall(() => createRun(this.#world, {
+    const { run } = await createRun(this.#world, {
       runId,
       deploymentId: plan.deploymentId,
       workflowName: plan.workflowName,
       input: request.input ?? [],
       correlationId: context.correlationId
-    }))
+    })
     // Created now: the World's own view. Already there (a retry) or resiliently started: read it.
     const known = run ?? await this.#world.runs.get(runId, { resolveData: 'none' }).catch(() => undefined)
     return {

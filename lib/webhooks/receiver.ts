@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { ApiError } from '../errors.js'
+import { DomainError } from '../errors.js'
 import type { Claim, Idempotently, WorkResult } from '../idempotency/perform.js'
 import { newRunId, type TriggerContext, type TriggerPlan } from '../runs/trigger.js'
 import type { RunSummary, TriggerRequest } from '../schemas/runs.js'
@@ -123,22 +123,22 @@ export class WebhookReceiver {
   async receive (delivery: WebhookDelivery): Promise<WebhookAnswer> {
     const provider = this.#providers.get(delivery.provider)
     if (provider === undefined && this.#onWebhook === undefined) {
-      throw new ApiError(404, 'not_found', `No webhook provider named ${delivery.provider} is configured`)
+      throw new DomainError('not_found', `No webhook provider named ${delivery.provider} is configured`)
     }
     let deliveryId: string | undefined
     if (provider !== undefined) {
       if (delivery.rawBody.length > provider.maxBodyBytes) {
-        throw new ApiError(413, 'payload_too_large', `Webhook bodies for ${provider.name} are limited to ${provider.maxBodyBytes} bytes`)
+        throw new DomainError('payload_too_large', `Webhook bodies for ${provider.name} are limited to ${provider.maxBodyBytes} bytes`)
       }
       const verified = verifyWebhookSignature(provider, delivery.headers, delivery.rawBody)
       if (!verified.ok) {
-        throw new ApiError(401, 'invalid_signature', `The webhook signature did not verify (${verified.reason})`, { details: { reason: verified.reason } })
+        throw new DomainError('invalid_signature', `The webhook signature did not verify (${verified.reason})`, { details: { reason: verified.reason } })
       }
       deliveryId = verified.deliveryId
     }
     const parsed = parseJson(delivery.rawBody)
     if (provider !== undefined && !parsed.ok) {
-      throw new ApiError(400, 'validation_error', 'The webhook body is not JSON')
+      throw new DomainError('validation_error', 'The webhook body is not JSON')
     }
     const body = parsed.ok ? parsed.value : undefined
     if (provider?.scheme === 'stripe') {
@@ -147,7 +147,7 @@ export class WebhookReceiver {
     }
     if (provider === undefined) deliveryId = guessDeliveryId(delivery.headers)
     if (provider !== undefined && (deliveryId === undefined || !DELIVERY_ID.test(deliveryId))) {
-      throw new ApiError(400, 'validation_error', 'The webhook delivery carries no usable delivery id')
+      throw new DomainError('validation_error', 'The webhook delivery carries no usable delivery id')
     }
     // Unconfigured providers (onWebhook only) without an id cannot be de-duplicated, so they are
     // not recorded either (a record nothing can match would only fill the table).

@@ -19,13 +19,13 @@ import {
   type WorkflowRun
 } from '@workflow/world'
 import { RunNotSupportedError, WorkflowRunNotFoundError } from '@workflow/errors'
-import { ApiError } from '../errors.js'
+import { DomainError } from '../errors.js'
 import { CORRELATION_HEADER } from '../headers.js'
 import { worldSpecVersion } from '../world/spec-version.js'
 import { absoluteStreamStart } from '../world/streams.js'
 import { BoundedMap, BoundedSet } from '../bounded.js'
+import { classifyWorldError, notFoundCodeOf, streamErrorEnvelope } from '../wire/world-errors.js'
 import { isWellFormedListCursor, isWellFormedStreamCursor } from './cursors.js'
-import { worldErrorToApiError } from './errors.js'
 import { framesFromWorldStream, type LiveRead } from './live-read.js'
 import { MAX_PAGE_SIZE } from './limits.js'
 import { parseCreateEventParams, parseCreateEventRequest, parseQueueRequest, type CreateEventParamsInput } from './schemas.js'
@@ -54,8 +54,19 @@ export interface WorldInfo {
 
 type Pagination = ListEventsParams['pagination']
 
-function validationError (message: string, details: Record<string, unknown> = {}): ApiError {
-  return new ApiError(400, 'validation_error', message, { details: { name: 'WorkflowWorldError', ...details } })
+function validationError (message: string, details: Record<string, unknown> = {}): DomainError {
+  return new DomainError('validation_error', message, { details })
+}
+
+/**
+ * world-local's steps.get and events.get throw a plain `Error("… not found")`: the not-found it
+ * means. Every other failure passes on as the World threw it (the edge reads the World's errors
+ * with the World error table).
+ */
+function worldFailure (error: unknown): unknown {
+  if (error instanceof DomainError || !(error instanceof Error) || classifyWorldError(error) !== undefined) return error
+  const notFound = notFoundCodeOf(error.message)
+  return notFound === undefined ? error : new DomainError(notFound, error.message, { cause: error })
 }
 
 /** Refuses a malformed cursor (see cursors.ts) and clamps the page size. */
@@ -71,9 +82,10 @@ function checkedListParams<T extends { pagination?: Pagination }> (params: T): T
 
 /**
  * The World as the internal lane serves it: every call of the `World` interface plus the rules
- * a network boundary needs (world-proxy.md "Traps"): World errors mapped to named statuses,
- * orphan events refused, malformed cursors refused, zero-length chunks dropped, writes after a
- * close refused, negative read offsets resolved once, live readers tracked and released.
+ * a network boundary needs: the World's errors passed on as its classes (world-local's untyped
+ * not-founds given their code), orphan events refused, malformed cursors refused, zero-length
+ * chunks dropped, writes after a close refused, negative read offsets resolved once, live
+ * readers tracked and released.
  */
 export class WorldLane {
   readonly world: World
@@ -98,12 +110,12 @@ export class WorldLane {
     return this.#liveReads.size
   }
 
-  /** Runs `call`, turning what the World throws into the lane's named errors. */
+  /** Runs a World call (see `worldFailure`). */
   async #call<T> (call: () => Promise<T>): Promise<T> {
     try {
       return await call()
     } catch (error) {
-      throw worldErrorToApiError(error) ?? error
+      throw worldFailure(error)
     }
   }
 
@@ -127,7 +139,7 @@ export class WorldLane {
   async resolveLatestDeploymentId (): Promise<string> {
     const resolve = this.world.resolveLatestDeploymentId
     if (typeof resolve !== 'function') {
-      throw new ApiError(501, 'not_implemented', 'This World has no notion of a latest deployment', { details: { name: 'WorkflowWorldError' } })
+      throw new DomainError('not_implemented', 'This World has no notion of a latest deployment')
     }
     return await this.#call(() => resolve.call(this.world))
   }
@@ -148,7 +160,7 @@ export class WorldLane {
     const params = await this.#call(async () => parseCreateEventParams(rawParams))
     if (event.eventType === 'run_created') {
       if ((event.specVersion ?? SPEC_VERSION_CURRENT) > this.#worldSpecVersion) {
-        throw worldErrorToApiError(new RunNotSupportedError(event.specVersion ?? SPEC_VERSION_CURRENT, this.#worldSpecVersion))
+        throw new RunNotSupportedError(event.specVersion ?? SPEC_VERSION_CURRENT, this.#worldSpecVersion)
       }
     } else if (runId === null || runId === '') {
       throw validationError(`runId is required for ${event.eventType} events`, { field: 'runId' })
@@ -225,7 +237,7 @@ export class WorldLane {
   async writeToStream (name: string, runId: string, chunks: Array<string | Uint8Array>): Promise<void> {
     await this.#assertStreamOwner(name, runId)
     if (await this.#isStreamClosed(name, runId)) {
-      throw new ApiError(409, 'stream_closed', `Stream ${name} is closed`, { details: { name: 'EntityConflictError' } })
+      throw new DomainError('stream_closed', `Stream ${name} is closed`)
     }
     const nonEmpty = chunks.filter((chunk) => chunk.length > 0)
     if (nonEmpty.length === 0) return
@@ -287,7 +299,7 @@ export class WorldLane {
     const read: LiveRead = framesFromWorldStream(source, {
       startIndex: absoluteStart,
       pingIntervalMs: this.#pingIntervalMs,
-      describeError: describeStreamError,
+      describeError: streamErrorEnvelope,
       onRelease: () => { this.#liveReads.delete(read) }
     })
     this.#liveReads.add(read)
@@ -309,7 +321,7 @@ export class WorldLane {
     if (typeof getKey !== 'function') return null
     const run = await this.world.runs.get(runId, { resolveData: 'none' }).catch((error: unknown) => {
       if (WorkflowRunNotFoundError.is(error)) return undefined
-      throw worldErrorToApiError(error) ?? error
+      throw worldFailure(error)
     })
     const keyForRun = getKey as (this: World, run: WorkflowRun) => Promise<Uint8Array | undefined>
     const keyForRunId = getKey as (this: World, runId: string, context?: Record<string, unknown>) => Promise<Uint8Array | undefined>
@@ -322,10 +334,4 @@ export class WorldLane {
 
 async function writeSequentially (world: World, name: string, runId: string, chunks: Array<string | Uint8Array>): Promise<void> {
   for (const chunk of chunks) await world.writeToStream(name, runId, chunk)
-}
-
-function describeStreamError (error: unknown): Record<string, unknown> {
-  const mapped = worldErrorToApiError(error)
-  if (mapped !== undefined) return { status: mapped.statusCode, code: mapped.code, message: mapped.message, ...mapped.details }
-  return { status: 500, code: 'internal_error', message: 'Reading the stream failed', name: 'WorkflowWorldError' }
 }

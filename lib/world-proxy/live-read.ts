@@ -1,4 +1,4 @@
-import { encodeFrame, FrameKind } from './frames.js'
+import { encodeFrame, FrameKind } from '../wire/frames.js'
 
 export interface LiveReadOptions {
   /** Absolute index of the first chunk the source yields. */
@@ -6,7 +6,7 @@ export interface LiveReadOptions {
   /** A PING after this long without another frame keeps proxies from idling the body out. */
   pingIntervalMs: number
   /** The error envelope an ERROR frame carries when the source fails. */
-  describeError: (error: unknown) => Record<string, unknown>
+  describeError: (error: unknown) => object
   /** Called once, however the read ends (END, ERROR, client gone, `stop()`). */
   onRelease: () => void
 }

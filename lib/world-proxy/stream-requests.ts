@@ -1,11 +1,11 @@
-import { ApiError } from '../errors.js'
-import { decodeChunkList, MAX_CHUNKS_PER_WRITE } from './frames.js'
+import { DomainError } from '../errors.js'
+import { decodeChunkList, MAX_CHUNKS_PER_WRITE } from '../wire/frames.js'
 
 export interface StreamTarget { name: string, runId: string }
 export interface StreamWrite extends StreamTarget { chunks: Array<string | Uint8Array> }
 
-function invalid (message: string): ApiError {
-  return new ApiError(400, 'validation_error', message, { details: { name: 'WorkflowWorldError' } })
+function invalid (message: string): DomainError {
+  return new DomainError('validation_error', message)
 }
 
 function isId (value: unknown): value is string {

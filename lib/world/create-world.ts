@@ -1,6 +1,6 @@
 import type { World } from '@workflow/world'
 import { createLocalWorld } from '@workflow/world-local'
-import { withDeliverySecret } from './delivery-secret.js'
+import { withDeliverySecret } from './signed-deliveries.js'
 import { requireWorldModule } from './module.js'
 import { POSTGRES_WORLD, createPostgresWorld, postgresSettingsFromEnv, type PostgresWorldSettings } from './postgres.js'
 

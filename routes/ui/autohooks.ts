@@ -1,9 +1,9 @@
 import formbody from '@fastify/formbody'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { timingSafeEqual } from 'node:crypto'
-import { ApiError } from '../../lib/errors.js'
+import { DomainError } from '../../lib/errors.js'
 import { errorPage } from '../../lib/ui/views/error.js'
-import { describeError } from '../../plugins/errors.js'
+import { describeError } from '../../http/errors.js'
 import { SESSION_COOKIE } from '../../plugins/ui.js'
 
 declare module 'fastify' {
@@ -64,7 +64,7 @@ export default async function dashboard (fastify: FastifyInstance): Promise<void
   fastify.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     const config = request.routeOptions.config
     if (request.method === 'POST' && crossSite(request)) {
-      throw new ApiError(403, 'forbidden', 'A form from another site was refused')
+      throw new DomainError('forbidden', 'A form from another site was refused')
     }
     if (config?.uiPublic === true) return
     if (request.uiSession === null) {
@@ -74,10 +74,10 @@ export default async function dashboard (fastify: FastifyInstance): Promise<void
         return await reply.header('hx-redirect', loginUrl(base, undefined, expired)).code(401).send()
       }
       if (request.method === 'GET') return await reply.redirect(loginUrl(base, request.url, expired), 303)
-      throw new ApiError(401, 'unauthorized', 'Sign in first: the session is missing or over')
+      throw new DomainError('unauthorized', 'Sign in first: the session is missing or over')
     }
     if (request.method === 'POST' && !sameToken((request.body as { _csrf?: unknown } | undefined)?._csrf, request.uiSession.csrfToken)) {
-      throw new ApiError(403, 'forbidden', "The form's CSRF token is missing or wrong: reload the page and try again")
+      throw new DomainError('forbidden', "The form's CSRF token is missing or wrong: reload the page and try again")
     }
   })
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { API_KEY_PREFIX, hasValidChecksum } from '../../lib/api-key-format.js'
-import { ApiError } from '../../lib/errors.js'
+import { DomainError } from '../../lib/errors.js'
 import { navItems } from '../../lib/ui/views/layout.js'
 import { loginPage } from '../../lib/ui/views/login.js'
 
@@ -50,7 +50,7 @@ const dashboard: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const expected = request.readUiCookie(LOGIN_COOKIE)
     if (expected === undefined || expected !== request.body._csrf) {
-      throw new ApiError(403, 'forbidden', 'The sign-in form expired: reload the page and try again')
+      throw new DomainError('forbidden', 'The sign-in form expired: reload the page and try again')
     }
     const secret = request.body.key.trim()
     // A mistyped cw_ key is refused without a lookup, as the API refuses it.
@@ -73,7 +73,7 @@ const dashboard: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/*', async (request) => {
-    throw new ApiError(404, 'not_found', `There is no page at ${request.url.split('?')[0]}`)
+    throw new DomainError('not_found', `There is no page at ${request.url.split('?')[0]}`)
   })
 }
 

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import rateLimit from '@fastify/rate-limit'
-import sensible from '@fastify/sensible'
 import Fastify from 'fastify'
 import { computeWorkerPlugin } from '../../app.js'
 import { dropQueueDeliveries } from '../fixture-executor.js'
@@ -12,7 +11,6 @@ test('registered into a host app under a prefix, the worker serves its routes an
   const { options } = await testOptions(t)
   const host = Fastify()
   t.after(() => host.close())
-  await host.register(sensible)
   host.setErrorHandler((error: Error, _request, reply) => { reply.code(418).send({ host: true, message: error.message }) })
   host.get('/', async () => ({ host: 'root' }))
   host.get('/fails', async () => { throw new Error('host failure') })

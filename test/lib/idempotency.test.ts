@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { describeError } from '../../http/errors.js'
 import { fingerprintOf, readIdempotencyKey } from '../../lib/idempotency/fingerprint.js'
 import { performIdempotently } from '../../lib/idempotency/perform.js'
 import { schedulePurge } from '../../lib/idempotency/purge.js'
@@ -115,7 +116,7 @@ test('performIdempotently: a duplicate waits for the original and replays it, or
   await sleep(5)
   await assert.rejects(
     performIdempotently(store, { id, fingerprint: 'fp', newReference: () => 'ref_2', waitMs: 0 }, work),
-    (error: any) => error.code === 'idempotency_in_progress' && error.headers['retry-after'] !== undefined)
+    (error: any) => error.code === 'idempotency_in_progress' && describeError(error).headers?.['retry-after'] !== undefined)
   const duplicate = performIdempotently(store, { id, fingerprint: 'fp', newReference: () => 'ref_3', waitMs: 10_000 }, work)
   release()
   assert.deepEqual(await original, { status: 202, body: { ref: 'ref_1' }, replayed: false })

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import Database from 'better-sqlite3'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { ApiError } from '../../lib/errors.js'
+import { DomainError } from '../../lib/errors.js'
 import auditPlugin, { type AuditPluginOptions } from '../../plugins/audit.js'
 import authPlugin from '../../plugins/auth.js'
 import correlationPlugin from '../../plugins/correlation.js'
@@ -27,7 +27,7 @@ async function bare (t: TestContext, options: AuditPluginOptions = {}): Promise<
 
   app.post<{ Querystring: { fail?: string, replay?: string, word?: string } }>('/things', { config: { audit: 'things.create' } }, async (request, reply) => {
     request.auditFacts = { target: 'thing-1', metadata: { size: 3 } }
-    if (request.query.fail !== undefined) throw new ApiError(Number(request.query.fail), request.query.fail === '429' ? 'rate_limited' : 'thing_not_found', 'no')
+    if (request.query.fail !== undefined) throw new DomainError(request.query.fail === '429' ? 'rate_limited' : 'deployment_not_found', 'no')
     if (request.query.replay !== undefined) reply.header('idempotent-replayed', 'true')
     if (request.query.word !== undefined) request.auditFacts.outcome = request.query.word
     request.auditFacts.runId = request.query.replay === undefined ? RUN_ID : undefined
@@ -65,7 +65,7 @@ test('a route with config.audit writes one row per request: its facts, the outco
 
   await post('/things?fail=404', 'failed')
   const [failed] = rowsOf(app, 'failed')
-  assert.deepEqual([failed.outcome, failed.metadata.code, failed.metadata.statusCode], ['failure', 'thing_not_found', 404])
+  assert.deepEqual([failed.outcome, failed.metadata.code, failed.metadata.statusCode], ['failure', 'deployment_not_found', 404])
 
   await post('/things', 'no-key', {})
   await post('/things/scoped', 'wrong-scope', bearer(KEYS.runsRead))

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
-import { ApiError } from '../../lib/errors.js'
-import { describeError } from '../../plugins/errors.js'
+import { describeError } from '../../http/errors.js'
+import { DomainError } from '../../lib/errors.js'
 import { KEYS, bearer, build } from '../helper.js'
 
 function probeRoutes (app: FastifyInstance): void {
@@ -12,10 +12,13 @@ function probeRoutes (app: FastifyInstance): void {
     bodyLimit: 64,
     schema: { body: Type.Object({ name: Type.String({ minLength: 1 }), count: Type.Integer() }, { additionalProperties: false }) }
   }, async () => ({ ok: true }))
-  app.get('/probe/api-error', { config: { auth: false } }, async () => {
-    throw new ApiError(409, 'run_already_finished', 'The run is completed', { details: { runId: 'wrun_1' } })
+  app.get('/probe/domain-error', { config: { auth: false } }, async () => {
+    throw new DomainError('run_already_finished', 'The run is completed', { details: { runId: 'wrun_1' } })
   })
-  app.get('/probe/sensible', { config: { auth: false } }, async (_request, reply) => reply.notFound('No such thing'))
+  // What http-errors (and so most plugins) throw: an Error with nothing but a statusCode.
+  app.get('/probe/status-only', { config: { auth: false } }, async () => {
+    throw Object.assign(new Error('No such thing'), { statusCode: 404 })
+  })
 }
 
 test('schema failures are 400 validation_error with the failing paths', async (t) => {
@@ -51,14 +54,14 @@ test('malformed JSON is 400 validation_error; a wrong media type 415; an oversiz
   assert.equal(large.json().code, 'payload_too_large')
 })
 
-test('ApiError and @fastify/sensible errors keep their status; ApiError its code and details', async (t) => {
+test('a DomainError gets its code\'s status and keeps its code and details; a status-only error keeps its status', async (t) => {
   const { app } = await build(t, {}, probeRoutes)
-  const conflict = await app.inject({ url: '/probe/api-error' })
+  const conflict = await app.inject({ url: '/probe/domain-error' })
   assert.equal(conflict.statusCode, 409)
   assert.deepEqual({ ...conflict.json() as object, correlationId: 'x' }, {
     code: 'run_already_finished', message: 'The run is completed', runId: 'wrun_1', correlationId: 'x'
   })
-  const missing = await app.inject({ url: '/probe/sensible' })
+  const missing = await app.inject({ url: '/probe/status-only' })
   assert.equal(missing.statusCode, 404)
   assert.equal(missing.json().code, 'not_found')
   assert.equal(missing.json().message, 'No such thing')

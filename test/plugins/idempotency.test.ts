@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { ApiError } from '../../lib/errors.js'
+import { DomainError } from '../../lib/errors.js'
 import authPlugin from '../../plugins/auth.js'
 import correlationPlugin from '../../plugins/correlation.js'
 import errorsPlugin from '../../plugins/errors.js'
@@ -38,7 +38,7 @@ async function bare (t: TestContext, waitMs: number): Promise<Probe> {
     enter?.()
     await gate
     runs++
-    if (request.body.fail === true) throw new ApiError(409, 'not_now', 'refused')
+    if (request.body.fail === true) throw new DomainError('run_already_finished', 'refused')
     return { status: 201, body: { reference: claim.reference, n: request.body.n } }
   }))
   await app.ready()

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { ApiError } from '../../../lib/errors.js'
+import { DomainError } from '../../../lib/errors.js'
 import { ASSETS } from '../../../lib/ui/assets.js'
 
 /** The pages' scripts and stylesheet: no session, no rate limit (a page load is counted once). */
@@ -13,7 +13,7 @@ const assets: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     const asset = Object.hasOwn(ASSETS, request.params.name) ? ASSETS[request.params.name] : undefined
-    if (asset === undefined) throw new ApiError(404, 'not_found', `No asset ${request.params.name}`)
+    if (asset === undefined) throw new DomainError('not_found', `No asset ${request.params.name}`)
     const etag = `"${asset.version}"`
     // A versioned URL never changes its content; an unversioned one is checked again each time.
     reply.header('cache-control', request.query.v === asset.version ? 'public, max-age=31536000, immutable' : 'no-cache')

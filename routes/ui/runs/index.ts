@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { ApiError } from '../../../lib/errors.js'
+import { DomainError } from '../../../lib/errors.js'
 import type { EventList, Run, RunEvent, RunHook, RunList } from '../../../lib/schemas/runs.js'
 import { runOutputStream } from '../../../lib/ui/output-stream.js'
 import { buildTimeline } from '../../../lib/ui/timeline.js'
@@ -102,7 +102,7 @@ const runs: FastifyPluginAsyncTypebox = async (fastify) => {
     try {
       payload = JSON.parse(request.body.payload)
     } catch (error) {
-      throw new ApiError(400, 'validation_error', `The payload is not JSON: ${(error as Error).message}`, {
+      throw new DomainError('validation_error', `The payload is not JSON: ${(error as Error).message}`, {
         details: { validation: [{ in: 'body', path: '/payload', message: 'must be JSON' }] }
       })
     }

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { deploymentBodyLimit } from '../../../lib/deployments/files.js'
-import { ApiError } from '../../../lib/errors.js'
+import { DomainError } from '../../../lib/errors.js'
 import { AUTHENTICATED_ERRORS, ErrorResponse } from '../../../lib/schemas/common.js'
 import { CreateDeploymentBody, Deployment, DeploymentList, DeploymentParams, ListQuery } from '../../../lib/schemas/deployments.js'
 
@@ -35,7 +35,8 @@ const deployments: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request) => fastify.deployments.list(request.query.limit, request.query.cursor))
 
   fastify.get('/active', {
-    config: { scope: 'deploy:read' },
+    // Here the active pointer is the resource read: its absence is a 404, not the trigger's 409.
+    config: { scope: 'deploy:read', errorStatus: { no_active_deployment: 404 } },
     schema: {
       tags,
       summary: 'The active deployment (the one triggers use without a deploymentId)',
@@ -43,7 +44,7 @@ const deployments: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async () => {
     const active = fastify.deployments.getActive()
-    if (active === undefined) throw new ApiError(404, 'no_active_deployment', 'No deployment is active')
+    if (active === undefined) throw new DomainError('no_active_deployment', 'No deployment is active')
     return active
   })
 

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { WorkflowRun } from '@workflow/world'
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { ApiError } from '../../../lib/errors.js'
+import { DomainError } from '../../../lib/errors.js'
 import { STREAM_START_INDEX_HEADER } from '../../../lib/headers.js'
 import { cancelRun, listRunHooks, resumeHook, resumeHookById, type ResumeOptions } from '../../../lib/runs/control.js'
 import { listRunEvents, listRuns } from '../../../lib/runs/listing.js'
@@ -10,7 +10,6 @@ import { openRunStream, streamBody, type StreamFormat } from '../../../lib/runs/
 import { newRunId, type TriggerPlan } from '../../../lib/runs/trigger.js'
 import { decodeRunData, runView } from '../../../lib/runs/view.js'
 import { LANE_BODY_LIMITS } from '../../../lib/world-proxy/limits.js'
-import { getRun } from '../../../lib/runs/world-errors.js'
 import { AUTHENTICATED_ERRORS, ErrorResponse } from '../../../lib/schemas/common.js'
 import {
   EventList, EventsQuery, HookList, HookParams, HooksQuery, ListRunsQuery, ResumeBody, ResumeHookBody, ResumeResponse,
@@ -32,7 +31,7 @@ function lastEventIndex (header: string | string[] | undefined): number | undefi
   const value = Array.isArray(header) ? header[0] : header
   if (value === undefined || value === '') return undefined
   if (!/^\d{1,9}$/.test(value)) {
-    throw new ApiError(400, 'validation_error', 'Last-Event-ID must be a chunk index', {
+    throw new DomainError('validation_error', 'Last-Event-ID must be a chunk index', {
       details: { validation: [{ in: 'headers', path: '/last-event-id', message: 'must be a non-negative integer' }] }
     })
   }
@@ -43,7 +42,7 @@ function lastEventIndex (header: string | string[] | undefined): number | undefi
 async function refuseScalarInput (request: FastifyRequest): Promise<void> {
   const input = (request.body as { input?: unknown } | null)?.input
   if (input !== undefined && !Array.isArray(input)) {
-    throw new ApiError(400, 'validation_error', 'body/input must be an array of arguments', {
+    throw new DomainError('validation_error', 'body/input must be an array of arguments', {
       details: { validation: [{ in: 'body', path: '/input', message: 'must be array' }] }
     })
   }
@@ -109,7 +108,7 @@ const runs: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request) => {
     const resolveData = request.query.resolveData
-    const run = await getRun(world, request.params.id, resolveData)
+    const run = await world.runs.get(request.params.id, { resolveData })
     const view = runView(run)
     return resolveData === 'all' ? { ...view, ...await decodeRunData(world, run as WorkflowRun) } : view
   })

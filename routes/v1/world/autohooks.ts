@@ -1,12 +1,10 @@
 import type { FastifyInstance } from 'fastify'
-import { ApiError } from '../../../lib/errors.js'
+import { DomainError } from '../../../lib/errors.js'
 import { LANE_BODY_LIMITS } from '../../../lib/world-proxy/limits.js'
-import { CBOR_MEDIA_TYPE, JSON_MEDIA_TYPE, OCTET_MEDIA_TYPE, decodeCbor, decodeTaggedJson } from '../../../lib/world-proxy/codec.js'
+import { CBOR_MEDIA_TYPE, JSON_MEDIA_TYPE, OCTET_MEDIA_TYPE, decodeCbor, decodeTaggedJson } from '../../../lib/wire/codec.js'
 
-function malformed (what: string, error: unknown): ApiError {
-  return new ApiError(400, 'validation_error', `The ${what} body is malformed: ${(error as Error).message}`, {
-    details: { name: 'WorkflowWorldError' }
-  })
+function malformed (what: string, error: unknown): DomainError {
+  return new DomainError('validation_error', `The ${what} body is malformed: ${(error as Error).message}`)
 }
 
 /**

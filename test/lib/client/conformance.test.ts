@@ -16,7 +16,7 @@ import {
 import type { World } from '@workflow/world'
 import { createLocalWorld } from '@workflow/world-local'
 import { createRemoteWorld } from '../../../lib/client/index.js'
-import type { WireEncoding } from '../../../lib/world-proxy/codec.js'
+import type { WireEncoding } from '../../../lib/wire/codec.js'
 import { startNodeComputeWorkerServer } from '../../../server.js'
 import { KEYS, SEED_KEYS, tempDir } from '../../helper.js'
 

@@ -21,6 +21,19 @@ async function startServer (t: TestContext, answer: (req: IncomingMessage, res: 
 
 const stall = () => {}
 
+/**
+ * A fetch that records the path of every attempt as it is made: under load a request cut by its
+ * deadline may never reach the server, so the server's count is not the client's.
+ */
+function countingFetch () {
+  const attempts: string[] = []
+  const counting: typeof fetch = async (input, init) => {
+    attempts.push(new URL(String(input)).pathname)
+    return await fetch(input, init)
+  }
+  return { attempts, counting }
+}
+
 async function rejection (promise: Promise<unknown>): Promise<any> {
   return await promise.then(() => assert.fail('expected a rejection'), (error: unknown) => error)
 }
@@ -34,14 +47,25 @@ test('a remote World call without an answer within timeoutMs fails as WorkflowWo
   assert.match(error.message, /timed out after 100 ms/)
 })
 
+test('the remote World repeats a safe call that got no answer within timeoutMs, as ComputeClient does, and never an unsafe one', async (t) => {
+  const server = await startServer(t, stall)
+  const { attempts, counting } = countingFetch()
+  const world = createRemoteWorld({ baseUrl: server.url, apiKey: 'k', timeoutMs: 100, retries: 1, retryDelayMs: 1, fetch: counting })
+  assert.equal((await rejection(world.getDeploymentId())).code, 'TIMEOUT')
+  assert.deepEqual(attempts, ['/v1/world/deployment-id', '/v1/world/deployment-id'], 'one retry of the read, each with its own deadline')
+  assert.equal((await rejection(world.writeToStream('out', 'wrun_01J00000000000000000000001', 'chunk'))).code, 'TIMEOUT')
+  assert.equal(attempts.filter((path) => path === '/v1/world/streams/write').length, 1, 'an append is sent once')
+})
+
 test('ComputeClient timeoutMs bounds each attempt: no answer is a ServerComputeClientError network_error, retried like one', async (t) => {
   const server = await startServer(t, stall)
-  const client = new ComputeClient({ baseUrl: server.url, apiKey: 'k', timeoutMs: 100, retries: 1, retryDelayMs: 1 })
+  const { attempts, counting } = countingFetch()
+  const client = new ComputeClient({ baseUrl: server.url, apiKey: 'k', timeoutMs: 100, retries: 1, retryDelayMs: 1, fetch: counting })
   const error = await rejection(client.getRun('wrun_01J00000000000000000000001'))
   assert.ok(error instanceof ServerComputeClientError, String(error))
   assert.deepEqual([error.status, error.code], [0, 'network_error'])
   assert.match(error.message, /no answer within 100 ms/)
-  assert.equal(server.seen.length, 2, 'one retry of the read, each with its own deadline')
+  assert.equal(attempts.length, 2, 'one retry of the read, each with its own deadline')
 })
 
 test('the remote World repeats safe calls after a 503, up to its retries, and never an unsafe one', async (t) => {

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { createLocalWorld } from '@workflow/world-local'
 import { framesFromWorldStream } from '../../../lib/world-proxy/live-read.js'
-import { FrameDecoder, FrameKind } from '../../../lib/world-proxy/frames.js'
+import { FrameDecoder, FrameKind } from '../../../lib/wire/frames.js'
 import { tempDir } from '../../helper.js'
 
 test('a silent stream sends PINGs; chunks carry absolute indices from the resolved start; release happens once', async (t) => {

@@ -5,7 +5,7 @@ import type { FastifyInstance, RouteOptions } from 'fastify'
 import Fastify from 'fastify'
 import Schema from 'typebox/schema'
 import { computeWorkerPlugin } from '../../../app.js'
-import { FrameDecoder, FrameKind } from '../../../lib/world-proxy/frames.js'
+import { FrameDecoder, FrameKind } from '../../../lib/wire/frames.js'
 import { createInProcessCompute } from '../../../lib/compute/index.js'
 import { bearer, build, KEYS, testOptions } from '../../helper.js'
 

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import { createLocalWorld } from '@workflow/world-local'
-import { decodeTaggedJson } from '../../../lib/world-proxy/codec.js'
+import { decodeTaggedJson } from '../../../lib/wire/codec.js'
 import { build, tempDir } from '../../helper.js'
 import { lane } from '../../world-lane.js'
 

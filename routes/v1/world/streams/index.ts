@@ -13,7 +13,7 @@ import {
   StreamWriteQuery,
   WORLD_ERRORS
 } from '../../../../lib/schemas/world.js'
-import { CBOR_MEDIA_TYPE, FRAMES_MEDIA_TYPE, JSON_MEDIA_TYPE, OCTET_MEDIA_TYPE } from '../../../../lib/world-proxy/codec.js'
+import { CBOR_MEDIA_TYPE, FRAMES_MEDIA_TYPE, JSON_MEDIA_TYPE, OCTET_MEDIA_TYPE } from '../../../../lib/wire/codec.js'
 import { LANE_BODY_LIMITS } from '../../../../lib/world-proxy/limits.js'
 import { streamTargetOf, streamWriteOf } from '../../../../lib/world-proxy/stream-requests.js'
 

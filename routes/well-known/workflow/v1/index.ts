@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { authorizesDelivery, DELIVERY_SECRET_HEADER, sameSecret } from '../../../../lib/delivery-secret.js'
-import { ApiError } from '../../../../lib/errors.js'
-import { WORKFLOW_CORE_VERSION } from '../../../../lib/compute/health-check.js'
+import { authorizesDelivery, DELIVERY_SECRET_HEADER, sameSecret } from '../../../../lib/wire/credentials.js'
+import { DomainError } from '../../../../lib/errors.js'
+import { WORKFLOW_CORE_VERSION } from '../../../../lib/sdk/core-internals.js'
 import { ErrorResponse } from '../../../../lib/schemas/common.js'
 import { LANE_BODY_LIMITS } from '../../../../lib/world-proxy/limits.js'
+import { wasInjected } from '../../../../http/requests.js'
 import {
   DeliveryEndpointParams, DeliveryFailure, DeliveryResponse, EndpointHealthResponse, WebhookHandlerAnswer, WebhookParams
 } from '../../../../lib/schemas/compute.js'
@@ -27,7 +28,7 @@ function mayDeliver (request: FastifyRequest, secret: string | undefined): boole
   const given = request.headers[DELIVERY_SECRET_HEADER]
   if (secret !== undefined && typeof given === 'string') return sameSecret(given, secret)
   if (secret !== undefined && authorizesDelivery(request.headers.authorization, secret)) return true
-  if ((request.raw as { _lightMyRequest?: unknown })._lightMyRequest !== undefined) return false
+  if (wasInjected(request)) return false
   if (request.headers['x-forwarded-for'] !== undefined || request.headers.forwarded !== undefined) return false
   const socket = request.raw.socket
   const remote = socket?.remoteAddress ?? ''
@@ -67,7 +68,7 @@ const workflowRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   if (handleDelivery !== undefined) {
     const guard = async (request: FastifyRequest): Promise<void> => {
       if (!mayDeliver(request, compute?.deliverySecret)) {
-        throw new ApiError(403, 'forbidden', `Queue deliveries are accepted from loopback or with the delivery secret (Authorization: Bearer, or ${DELIVERY_SECRET_HEADER})`)
+        throw new DomainError('forbidden', `Queue deliveries are accepted from loopback or with the delivery secret (Authorization: Bearer, or ${DELIVERY_SECRET_HEADER})`)
       }
     }
     const config = { auth: false, rateLimit: false, httpsRequired: false } as const
@@ -128,7 +129,7 @@ const workflowRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         try {
           response = await handleWebhook(request.params.token, toWebRequest(request))
         } catch (error) {
-          if ((error as Error)?.name === 'HookNotFoundError') throw new ApiError(404, 'hook_not_found', 'No hook has this token')
+          if ((error as Error)?.name === 'HookNotFoundError') throw new DomainError('hook_not_found', 'No hook has this token', { cause: error })
           throw error
         }
         return await sendWebResponse(reply, response)

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { Writable } from 'node:stream'
 import { test } from 'node:test'
 import { loggerOptions } from '../../../../lib/logging.js'
-import { FrameDecoder, FrameKind } from '../../../../lib/world-proxy/frames.js'
+import { FrameDecoder, FrameKind } from '../../../../lib/wire/frames.js'
 import { KEYS, bearer, build } from '../../../helper.js'
 import { createRun, lane, runCreated } from '../../../world-lane.js'
 

@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import type { World } from '@workflow/world'
 import { createLocalWorld } from '@workflow/world-local'
 import { startNodeComputeWorkerServer } from '../../../../server.js'
-import { encodeChunkList, FrameDecoder, FrameKind, type Frame } from '../../../../lib/world-proxy/frames.js'
+import { encodeChunkList, FrameDecoder, FrameKind, type Frame } from '../../../../lib/wire/frames.js'
 import { KEYS, bearer, build, SEED_KEYS, tempDir } from '../../../helper.js'
 import { createRun, lane } from '../../../world-lane.js'
 

@@ -1,7 +1,8 @@
 import { STATUS_CODES } from 'node:http'
-import { ErrorResponse } from '../schemas/common.js'
-import type { Scope } from '../scopes.js'
-import { VERSION } from '../version.js'
+import { ErrorResponse } from '../../lib/schemas/common.js'
+import { codesOfStatus } from '../errors.js'
+import type { Scope } from '../../lib/scopes.js'
+import { VERSION } from '../../lib/version.js'
 import { STREAMING_MEDIA_EXAMPLES } from './media-examples.js'
 
 /**
@@ -39,73 +40,33 @@ const LANE_MEDIA_TYPES = ['application/json', 'application/cbor']
 
 interface SharedError {
   name: string
-  description: string
   /** The example shown: the status's most common code. */
   example: [code: string, message: string]
   headers?: Record<string, Schema>
 }
 
-/** One response per error status, shared by every operation (`#/components/responses/…`). */
+/**
+ * One response per error status, shared by every operation (`#/components/responses/…`); its
+ * description lists the codes the error table gives that status.
+ */
 const ERROR_RESPONSES: Record<number, SharedError> = {
-  400: {
-    name: 'BadRequest',
-    description: '`validation_error`: body, query, params or headers fail the schema, or malformed JSON (`validation` lists the paths); ' +
-      '`idempotency_key_required` (POST /v1/runs without Idempotency-Key)',
-    example: ['validation_error', 'body must have required property \'workflowName\'']
-  },
+  400: { name: 'BadRequest', example: ['validation_error', 'body must have required property \'workflowName\''] },
   401: {
     name: 'Unauthorized',
-    description: '`unauthorized`: no API key, or an unknown or revoked one; `invalid_signature` on provider webhooks',
     example: ['unauthorized', 'An API key is required: Authorization: Bearer <key>'],
     headers: { 'WWW-Authenticate': { description: 'Bearer realm="compute-worker" (with `unauthorized`)', schema: { type: 'string' } } }
   },
-  403: {
-    name: 'Forbidden',
-    description: '`forbidden`: the key lacks the route\'s scope (`requiredScope` names it); ' +
-      '`https_required`: plain HTTP while the worker requires HTTPS',
-    example: ['forbidden', 'This API key lacks the scope runs:read']
-  },
-  404: {
-    name: 'NotFound',
-    description: '`not_found`, `run_not_found`, `deployment_not_found`, `hook_not_found`, `workflow_not_found` ' +
-      '(with `candidates` when an export name is ambiguous), `step_not_found`, `stream_not_found`, `no_active_deployment`',
-    example: ['run_not_found', 'Run wrun_01JD8Q7W3X9V2C4N6B8M0K2H4F not found']
-  },
-  409: {
-    name: 'Conflict',
-    description: '`idempotency_conflict` (same key, another payload), `idempotency_in_progress` (with Retry-After), ' +
-      '`no_active_deployment`, `run_already_finished`; on the internal lane `entity_conflict`, `hook_conflict`',
-    example: ['idempotency_conflict', 'This Idempotency-Key was used with another payload']
-  },
-  410: { name: 'Gone', description: '`run_expired` (internal lane: the World\'s RunExpiredError)', example: ['run_expired', 'The run has expired'] },
-  412: {
-    name: 'PreconditionFailed',
-    description: '`precondition_failed` (internal lane: the World\'s PreconditionFailedError)',
-    example: ['precondition_failed', 'The run changed since it was read']
-  },
-  413: {
-    name: 'PayloadTooLarge',
-    description: '`payload_too_large`: the body is over the route\'s limit',
-    example: ['payload_too_large', 'Request body is too large']
-  },
-  415: {
-    name: 'UnsupportedMediaType',
-    description: '`unsupported_media_type`: a Content-Type the route does not take',
-    example: ['unsupported_media_type', 'Unsupported Media Type: text/plain']
-  },
-  422: {
-    name: 'UnprocessableEntity',
-    description: '`run_not_supported` (internal lane: a run of a spec version this World cannot serve)',
-    example: ['run_not_supported', 'The run needs a newer World']
-  },
-  425: {
-    name: 'TooEarly',
-    description: '`too_early` (internal lane: the World\'s TooEarlyError; retry later)',
-    example: ['too_early', 'Retry later']
-  },
+  403: { name: 'Forbidden', example: ['forbidden', 'This API key lacks the scope runs:read'] },
+  404: { name: 'NotFound', example: ['run_not_found', 'Run wrun_01JD8Q7W3X9V2C4N6B8M0K2H4F not found'] },
+  409: { name: 'Conflict', example: ['idempotency_conflict', 'This Idempotency-Key was used with another payload'] },
+  410: { name: 'Gone', example: ['run_expired', 'The run has expired'] },
+  412: { name: 'PreconditionFailed', example: ['precondition_failed', 'The run changed since it was read'] },
+  413: { name: 'PayloadTooLarge', example: ['payload_too_large', 'Request body is too large'] },
+  415: { name: 'UnsupportedMediaType', example: ['unsupported_media_type', 'Unsupported Media Type: text/plain'] },
+  422: { name: 'UnprocessableEntity', example: ['run_not_supported', 'The run needs a newer World'] },
+  425: { name: 'TooEarly', example: ['too_early', 'Retry later'] },
   429: {
     name: 'RateLimited',
-    description: '`rate_limited`: over the key\'s requests per minute (per client IP without a key)',
     example: ['rate_limited', 'Rate limit of 600 requests per minute exceeded; retry in 12 seconds'],
     headers: {
       'Retry-After': { description: 'Seconds until a request is accepted again', schema: { type: 'integer' } },
@@ -114,21 +75,15 @@ const ERROR_RESPONSES: Record<number, SharedError> = {
       'X-RateLimit-Reset': { description: 'Seconds until the window resets', schema: { type: 'integer' } }
     }
   },
-  500: {
-    name: 'InternalError',
-    description: '`internal_error`: anything unexpected; logged with the correlation id',
-    example: ['internal_error', 'Internal server error']
-  },
-  501: {
-    name: 'NotImplemented',
-    description: '`not_implemented`: the World does not offer this operation',
-    example: ['not_implemented', 'This World does not resolve deployments']
-  },
-  503: {
-    name: 'NotReady',
-    description: '`not_ready`: the World or the database is unavailable',
-    example: ['not_ready', 'The World is unavailable']
-  }
+  500: { name: 'InternalError', example: ['internal_error', 'Internal server error'] },
+  501: { name: 'NotImplemented', example: ['not_implemented', 'This World does not resolve deployments'] },
+  503: { name: 'NotReady', example: ['not_ready', 'The World is unavailable'] }
+}
+
+/** "`validation_error`: body, query … ; `idempotency_key_required`: …": what the table says of a status. */
+function describeStatus (status: number): string | undefined {
+  const codes = codesOfStatus(status)
+  return codes.length === 0 ? undefined : codes.map(({ code, when }) => `\`${code}\`: ${when}`).join('; ')
 }
 
 /** Error statuses a route can answer besides those it declares, from what it is. */
@@ -170,7 +125,7 @@ export function documentedSchema (facts: RouteFacts, routeSchema: Schema | undef
   for (const [status, response] of Object.entries(responses)) {
     const described = response as Schema
     if (described.description !== undefined || response === ErrorResponse) continue
-    responses[status] = { ...described, description: ERROR_RESPONSES[Number(status)]?.description ?? STATUS_CODES[status] }
+    responses[status] = { ...described, description: describeStatus(Number(status)) ?? STATUS_CODES[status] }
   }
   schema.response = responses
 
@@ -288,9 +243,9 @@ function shareErrorResponses (document: Schema): void {
   }
   components.schemas.ErrorResponse = JSON.parse(JSON.stringify(ErrorResponse))
   components.responses = Object.fromEntries([...used].sort().map((status) => {
-    const { name, description, headers, example: [code, message] } = ERROR_RESPONSES[status]
+    const { name, headers, example: [code, message] } = ERROR_RESPONSES[status]
     return [name, {
-      description,
+      description: describeStatus(status) ?? STATUS_CODES[status],
       ...(headers !== undefined ? { headers } : {}),
       content: {
         'application/json': {

@@ -1,7 +1,7 @@
-import { streamFrames } from '../runs/stream.js'
-import { STREAM_CHUNKS, STREAM_VALUES } from '../schemas/examples.js'
-import { encodeFrame, FrameKind } from '../world-proxy/frames.js'
-import { FRAMES_MEDIA_TYPE, OCTET_MEDIA_TYPE } from '../world-proxy/codec.js'
+import { streamFrames } from '../../lib/runs/stream.js'
+import { STREAM_CHUNKS, STREAM_VALUES } from '../../lib/schemas/examples.js'
+import { encodeFrame, FrameKind } from '../../lib/wire/frames.js'
+import { FRAMES_MEDIA_TYPE, OCTET_MEDIA_TYPE } from '../../lib/wire/codec.js'
 
 /**
  * Examples of the bodies no JSON Schema describes (live streams, raw bytes), by media type,

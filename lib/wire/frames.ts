@@ -1,5 +1,5 @@
 /**
- * The live-read frame format (world-proxy-protocol.md §3.2): a 9-byte header
+ * The live-read frame format: a 9-byte header
  * `kind:u8 ‖ index:u32be ‖ length:u32be` followed by `length` payload bytes. One DATA frame per
  * stored chunk keeps chunk boundaries, which the SDK runtime relies on (it detects its framing
  * from the first 4 bytes of the first chunk).

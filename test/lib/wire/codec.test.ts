@@ -7,9 +7,9 @@ import {
   encodeTaggedJson,
   encodingForAccept,
   encodingForContentType
-} from '../../../lib/world-proxy/codec.js'
+} from '../../../lib/wire/codec.js'
 import { isWellFormedListCursor, isWellFormedStreamCursor } from '../../../lib/world-proxy/cursors.js'
-import { decodeChunkList, encodeChunkList, encodeFrame, FrameDecoder, FrameKind } from '../../../lib/world-proxy/frames.js'
+import { decodeChunkList, encodeChunkList, encodeFrame, FrameDecoder, FrameKind } from '../../../lib/wire/frames.js'
 
 const bytes = (...values: number[]) => new Uint8Array(values)
 

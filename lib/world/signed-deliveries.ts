@@ -1,5 +1,5 @@
 import { reenqueueActiveRuns, type World } from '@workflow/world'
-import { deliveryAuthorization } from '../delivery-secret.js'
+import { deliveryAuthorization } from '../wire/credentials.js'
 
 export interface DeliverySecretOptions {
   /**
@@ -11,9 +11,9 @@ export interface DeliverySecretOptions {
 }
 
 /**
- * The World with every queue message it delivers carrying `Authorization: Bearer <secret>`
- * (world-proxy-protocol.md §4.3): world-local and world-postgres send `opts.headers` with each
- * delivery, so a runtime elsewhere (the client's `createQueueHandler`) can tell the worker's
+ * The World with every queue message it delivers carrying `Authorization: Bearer <secret>`:
+ * world-local and world-postgres send `opts.headers` with each delivery, so a runtime
+ * elsewhere (the client's `createQueueHandler`) can tell the worker's
  * deliveries from anyone else's. Every other member is the World's own.
  */
 export function withDeliverySecret (world: World, secret: string, options: DeliverySecretOptions = {}): World {
