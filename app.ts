@@ -67,7 +67,7 @@ export const computeWorkerPlugin: FastifyPluginAsync<ComputeWorkerPluginOptions>
   await fastify.register(errorsPlugin)
   await fastify.register(correlationPlugin, { requestIdIsCorrelationId: opts[kRequestIdIsCorrelationId] === true })
   await fastify.register(closingPlugin)
-  await fastify.register(storagePlugin, { sqlitePath: config.sqlitePath, seedApiKeys: config.seedApiKeys })
+  await fastify.register(storagePlugin, { sqlitePath: config.sqlitePath, database: config.database, artifactDir: config.artifactDir, seedApiKeys: config.seedApiKeys })
   await fastify.register(worldPlugin, { world: config.world, compute: config.compute, artifactDir: config.artifactDir })
   // Hook order matters: correlation, HTTPS guard, key identification, the dashboard's session,
   // rate limit (all onRequest), then scope enforcement (preParsing).

@@ -28,7 +28,8 @@ export default fp<WorldPluginOptions>(async function worldPlugin (fastify, opts)
 
   fastify.addHook('onReady', async () => {
     // The executor attaches to the queue first: world.start() re-queues active runs at once.
-    await compute?.start({ world, log: fastify.log, artifactDir })
+    const deployments = fastify.controlPlane.deployments
+    await compute?.start({ world, log: fastify.log, artifactDir, prepareDeployment: async (id) => await deployments.localDirectory(id) })
     await world.start?.()
   })
 
@@ -36,4 +37,4 @@ export default fp<WorldPluginOptions>(async function worldPlugin (fastify, opts)
     await compute?.close()
     await world.close?.()
   })
-}, { name: 'compute-worker-world', fastify: '5.x' })
+}, { name: 'compute-worker-world', fastify: '5.x', dependencies: ['compute-worker-storage'] })

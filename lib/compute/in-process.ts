@@ -80,7 +80,7 @@ export class InProcessCompute implements ComputeExecutor {
     }
   }
 
-  async start ({ world, log, artifactDir }: ComputeContext): Promise<void> {
+  async start ({ world, log, artifactDir, prepareDeployment }: ComputeContext): Promise<void> {
     if (this.running !== undefined) throw new Error('this in-process executor is already started')
     const pool = new DeploymentPool({
       artifactDir: this.options.artifactDir ?? artifactDir,
@@ -89,6 +89,7 @@ export class InProcessCompute implements ComputeExecutor {
       idleUnloadMs: this.settings.idleUnloadMs,
       threadMemoryMb: this.settings.threadMemoryMb,
       loadRetryMs: IN_PROCESS_DEFAULTS.loadRetryMs,
+      prepare: prepareDeployment,
       log: (level, message, detail) => log[level](detail ?? {}, message)
     })
     const router = new DeliveryRouter(world, pool, log)
