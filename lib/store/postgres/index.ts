@@ -6,7 +6,7 @@ import { PostgresAudit } from './audit.js'
 import { PostgresDeployments } from './deployments.js'
 import { PostgresIdempotency } from './idempotency.js'
 import { POSTGRES_MIGRATIONS } from './migrations.js'
-import { createPool, SCHEMA } from './pool.js'
+import { answerWithin, createPool, SCHEMA } from './pool.js'
 import { PostgresUiSessions } from './ui-sessions.js'
 
 export class ControlPlaneSetupError extends Error {
@@ -16,6 +16,8 @@ export class ControlPlaneSetupError extends Error {
   }
 }
 
+// Health probes answer within this, as the World's does.
+const PROBE_TIMEOUT_MS = 2_000
 // Serializes schema set-up between workers starting at once on one database.
 const MIGRATION_LOCK = 'compute-worker:control-plane-schema'
 
@@ -79,7 +81,7 @@ export class PostgresControlPlane implements ControlPlane {
 
   async probe (): Promise<boolean> {
     try {
-      await this.pool.query('SELECT 1')
+      await answerWithin(this.pool.query('SELECT 1'), PROBE_TIMEOUT_MS)
       return true
     } catch {
       return false
@@ -87,8 +89,8 @@ export class PostgresControlPlane implements ControlPlane {
   }
 
   async probeWrite (at: number): Promise<void> {
-    await this.pool.query(`INSERT INTO ${SCHEMA}.health_probe (singleton, checked_at) VALUES (1, $1)
-      ON CONFLICT (singleton) DO UPDATE SET checked_at = excluded.checked_at`, [at])
+    await answerWithin(this.pool.query(`INSERT INTO ${SCHEMA}.health_probe (singleton, checked_at) VALUES (1, $1)
+      ON CONFLICT (singleton) DO UPDATE SET checked_at = excluded.checked_at`, [at]), PROBE_TIMEOUT_MS)
   }
 
   async schemaVersion (): Promise<number> {

@@ -20,6 +20,19 @@ export function createPool (connectionString: string, onError: (error: Error) =>
   return pool
 }
 
+/** `work`'s answer, or an error once `ms` pass without one (a database that accepts connections but does not answer). */
+export async function answerWithin<T> (work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+  })
+  try {
+    return await Promise.race([work, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 export type Queryable = Pick<pg.PoolClient, 'query'>
 
 /** Runs `work` in one transaction on one connection; rolls back on any error. */
