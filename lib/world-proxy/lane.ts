@@ -24,7 +24,7 @@ import { CORRELATION_HEADER } from '../headers.js'
 import { worldSpecVersion } from '../world/spec-version.js'
 import { absoluteStreamStart } from '../world/streams.js'
 import { BoundedMap, BoundedSet } from '../bounded.js'
-import { isWellFormedListCursor, isWellFormedStreamCursor } from './cursors.js'
+import { isFirstPageCursor, isWellFormedListCursor, isWellFormedStreamCursor } from './cursors.js'
 import { worldErrorToApiError } from './errors.js'
 import { framesFromWorldStream, type LiveRead } from './live-read.js'
 import { MAX_PAGE_SIZE } from './limits.js'
@@ -52,21 +52,34 @@ export interface WorldInfo {
   resolveLatestDeployment: boolean
 }
 
-type Pagination = ListEventsParams['pagination']
+type Pagination = NonNullable<ListEventsParams['pagination']>
+/** Pagination as callers send it: the cursor may be empty or null, both meaning the first page. */
+type WirePagination = Omit<Pagination, 'cursor'> & { cursor?: string | null }
+type WireListParams<T extends { pagination?: Pagination }> = Omit<T, 'pagination'> & { pagination?: WirePagination }
 
 function validationError (message: string, details: Record<string, unknown> = {}): ApiError {
   return new ApiError(400, 'validation_error', message, { details: { name: 'WorkflowWorldError', ...details } })
 }
 
-/** Refuses a malformed cursor (see cursors.ts) and clamps the page size. */
-function checkedListParams<T extends { pagination?: Pagination }> (params: T): T {
-  const pagination = params.pagination
-  if (pagination === undefined) return params
-  if (pagination.cursor !== undefined && !isWellFormedListCursor(pagination.cursor)) {
+/**
+ * The World's list parameters: a first-page cursor (empty, null) dropped, since a World of
+ * someone else's need not read it as ours do; a malformed one refused (see cursors.ts); the page
+ * size clamped.
+ */
+function checkedListParams<T extends { pagination?: Pagination }> (params: WireListParams<T>): T {
+  if (params.pagination === undefined) return params as T
+  const { cursor, limit, ...pagination } = params.pagination
+  if (!isFirstPageCursor(cursor) && !isWellFormedListCursor(cursor)) {
     throw validationError('The pagination cursor is not one this World issued', { field: 'pagination.cursor' })
   }
-  if (pagination.limit === undefined || pagination.limit <= MAX_PAGE_SIZE) return params
-  return { ...params, pagination: { ...pagination, limit: MAX_PAGE_SIZE } }
+  return {
+    ...params,
+    pagination: {
+      ...pagination,
+      ...(limit === undefined ? {} : { limit: Math.min(limit, MAX_PAGE_SIZE) }),
+      ...(isFirstPageCursor(cursor) ? {} : { cursor })
+    }
+  } as T
 }
 
 /**
@@ -166,13 +179,13 @@ export class WorldLane {
     return this.#call(() => this.world.events.get(runId, eventId, { resolveData }))
   }
 
-  listEvents (params: ListEventsParams) {
-    const checked = checkedListParams(params)
+  listEvents (params: WireListParams<ListEventsParams>) {
+    const checked = checkedListParams<ListEventsParams>(params)
     return this.#call(() => this.world.events.list(checked))
   }
 
-  listEventsByCorrelationId (params: ListEventsByCorrelationIdParams) {
-    const checked = checkedListParams(params)
+  listEventsByCorrelationId (params: WireListParams<ListEventsByCorrelationIdParams>) {
+    const checked = checkedListParams<ListEventsByCorrelationIdParams>(params)
     return this.#call(() => this.world.events.listByCorrelationId(checked))
   }
 
@@ -180,17 +193,19 @@ export class WorldLane {
     return this.#call(() => this.world.runs.get(runId, { resolveData }) as Promise<WorkflowRun>)
   }
 
-  listRuns (params: ListWorkflowRunsParams) {
-    const checked = checkedListParams(params)
+  listRuns (params: WireListParams<ListWorkflowRunsParams>) {
+    const checked = checkedListParams<ListWorkflowRunsParams>(params)
     return this.#call(() => this.world.runs.list(checked))
   }
 
+  /** An empty runId is none, as world-local reads it: the step is looked up in every run. */
   getStep (runId: string | undefined, stepId: string, resolveData?: ResolveData): Promise<Step> {
-    return this.#call(() => this.world.steps.get(runId, stepId, { resolveData }) as Promise<Step>)
+    const owner = runId === '' ? undefined : runId
+    return this.#call(() => this.world.steps.get(owner, stepId, { resolveData }) as Promise<Step>)
   }
 
-  listSteps (params: ListWorkflowRunStepsParams) {
-    const checked = checkedListParams(params)
+  listSteps (params: WireListParams<ListWorkflowRunStepsParams>) {
+    const checked = checkedListParams<ListWorkflowRunStepsParams>(params)
     return this.#call(() => this.world.steps.list(checked))
   }
 
@@ -202,8 +217,8 @@ export class WorldLane {
     return this.#call(() => this.world.hooks.getByToken(token, { resolveData }))
   }
 
-  listHooks (params: ListHooksParams) {
-    const checked = checkedListParams(params)
+  listHooks (params: WireListParams<ListHooksParams>) {
+    const checked = checkedListParams<ListHooksParams>(params)
     return this.#call(() => this.world.hooks.list(checked))
   }
 
@@ -269,9 +284,14 @@ export class WorldLane {
     return this.#call(() => this.world.listStreamsByRunId(runId))
   }
 
-  getStreamChunks (name: string, runId: string, options: GetChunksOptions): Promise<StreamChunksResponse> {
-    if (options.cursor !== undefined && !isWellFormedStreamCursor(options.cursor)) {
+  /** Cursor and page size as a list's (see checkedListParams). */
+  getStreamChunks (name: string, runId: string, { cursor, limit }: GetChunksOptions): Promise<StreamChunksResponse> {
+    if (!isFirstPageCursor(cursor) && !isWellFormedStreamCursor(cursor)) {
       throw validationError('The stream cursor is not one this World issued', { field: 'cursor' })
+    }
+    const options: GetChunksOptions = {
+      ...(isFirstPageCursor(cursor) ? {} : { cursor }),
+      ...(limit === undefined ? {} : { limit: Math.min(limit, MAX_PAGE_SIZE) })
     }
     return this.#call(() => this.world.getStreamChunks(name, runId, options))
   }

@@ -139,8 +139,9 @@ export function classifyWorldError (error: unknown): WorldErrorMeaning | undefin
       ? meaning(404, notFoundCode(error.message), error, error.name)
       : meaning(400, 'validation_error', error, error.name)
   }
-  // world-local's steps.get and events.get throw a plain Error("… not found").
-  if (NOT_FOUND.test(error.message)) return meaning(404, notFoundCode(error.message), error, 'WorkflowWorldError')
+  // world-local's steps.get and events.get throw a plain Error("… not found"); named `Error` on
+  // the wire so that the client throws the same (the SDK's CLI prints the two differently).
+  if (NOT_FOUND.test(error.message)) return meaning(404, notFoundCode(error.message), error, 'Error')
   return undefined
 }
 
