@@ -4,6 +4,7 @@ import autoload from '@fastify/autoload'
 import type { FastifyPluginAsync } from 'fastify'
 import { resolveOptions, type ComputeWorkerOptions, type ResolvedOptions } from './lib/options.js'
 import { enforceStrictRemoteGuard } from './lib/strict-guard.js'
+import { MAX_PARAM_LENGTH, maxParamLengthOf } from './server-options.js'
 import auditPlugin from './plugins/audit.js'
 import authPlugin from './plugins/auth.js'
 import closingPlugin from './plugins/closing.js'
@@ -56,6 +57,10 @@ export function prepareOptions (options: ComputeWorkerOptions, warn: (message: s
  */
 export const computeWorkerPlugin: FastifyPluginAsync<ComputeWorkerPluginOptions> = async function computeWorker (fastify, opts) {
   const config = opts[kResolvedOptions] ?? prepareOptions(opts, (message) => fastify.log.warn(message))
+  if (maxParamLengthOf(fastify) < MAX_PARAM_LENGTH) {
+    // A host's instance: its router refuses longer path parameters (hook tokens) in Fastify's own shape.
+    fastify.log.warn(`compute-worker: this Fastify instance takes path parameters of up to ${maxParamLengthOf(fastify)} characters, hook tokens need ${MAX_PARAM_LENGTH}: create it with Fastify({ ...computeWorkerServerOptions })`)
+  }
 
   // Contract §3: a JSON route given text/plain is 415, like any other media type it does not
   // take. Fastify ships a text/plain parser; it goes for the worker's routes only (a host app's

@@ -6,6 +6,7 @@ export {
   type StartedComputeWorkerServer
 } from './server.js'
 export { computeWorkerPlugin, type ComputeWorkerPluginOptions } from './app.js'
+export { computeWorkerServerOptions } from './server-options.js'
 export type { ComputeWorkerOptions, SeedApiKey, UiOptions } from './lib/options.js'
 export { createInProcessCompute, type InProcessComputeOptions } from './lib/compute/index.js'
 export type { ComputeExecutor, ComputeContext, DeliveryEndpoint } from './lib/compute/types.js'

@@ -1,5 +1,9 @@
+import { createInterface } from 'node:readline'
+import type { Readable } from 'node:stream'
 import { Worker, type ResourceLimits, type Transferable } from 'node:worker_threads'
 import type { World } from '@workflow/world'
+import { BoundedSet } from '../bounded.js'
+import { redactText } from '../logging.js'
 import {
   FORWARDED_WORLD_METHODS, fromWireError, toWireError,
   type DeliveryKind, type DeliveryMeta, type DeliveryResult, type MainToThread,
@@ -21,7 +25,7 @@ export interface DeploymentThreadOptions {
   dir: string
   world: World
   resourceLimits: ResourceLimits
-  log: (level: 'warn' | 'error', message: string, detail?: Record<string, unknown>) => void
+  log: (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>) => void
   /** Called once when the thread is gone (crash, exit, terminate). */
   onExit: (thread: DeploymentThread) => void
 }
@@ -31,13 +35,15 @@ const THREAD_ENTRY = import.meta.url.endsWith('.ts')
   : new URL('./thread.js', import.meta.url)
 
 function spawn (data: ThreadData, resourceLimits: ResourceLimits): Worker {
+  // The thread's console output is read here (see DeploymentThread.#relayOutput), not passed through.
+  const options = { workerData: data, resourceLimits, stdout: true, stderr: true }
   if (THREAD_ENTRY.pathname.endsWith('.ts')) {
     // Running from sources (tests, bench): a thread does not inherit the TypeScript loader.
     const tsx = import.meta.resolve('tsx/esm/api')
     const source = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(THREAD_ENTRY.href)}) })`
-    return new Worker(source, { eval: true, workerData: data, resourceLimits })
+    return new Worker(source, { ...options, eval: true })
   }
-  return new Worker(THREAD_ENTRY, { workerData: data, resourceLimits })
+  return new Worker(THREAD_ENTRY, options)
 }
 
 function worldMethods (world: World): string[] {
@@ -71,6 +77,8 @@ export class DeploymentThread {
   private worldCallsInFlight = 0
   private loading = true
   private exited = false
+  /** Hook tokens of the webhook requests this thread served: its output never shows them. */
+  readonly #secrets = new BoundedSet<string>(1000)
 
   constructor (private readonly options: DeploymentThreadOptions) {
     this.deploymentId = options.deploymentId
@@ -107,6 +115,19 @@ export class DeploymentThread {
     this.worker.on('error', (error) => {
       options.log('error', 'deployment thread crashed', { deploymentId: this.deploymentId, err: error })
     })
+    this.#relayOutput(this.worker.stdout, 'stdout', 'info')
+    this.#relayOutput(this.worker.stderr, 'stderr', 'warn')
+  }
+
+  /**
+   * Deployment code writes to its console whatever it likes; the SDK's own webhook handler
+   * writes the error of a refused token, token included. Each line reaches the worker's log,
+   * tagged with the deployment, with the tokens of its webhook requests and URL secrets redacted.
+   */
+  #relayOutput (output: Readable, stream: 'stdout' | 'stderr', level: 'info' | 'warn'): void {
+    createInterface({ input: output, crlfDelay: Infinity }).on('line', (line) => {
+      this.options.log(level, redactText(line, this.#secrets), { deploymentId: this.deploymentId, stream })
+    })
   }
 
   /** True while loading, or while a delivery, a webhook or a World call is in progress. */
@@ -122,7 +143,8 @@ export class DeploymentThread {
     return await this.request((id) => ({ type: 'deliver', id, kind, message, meta })) as DeliveryResult
   }
 
-  async webhook (request: WireRequest): Promise<WireResponse> {
+  async webhook (request: WireRequest, token: string): Promise<WireResponse> {
+    this.#secrets.add(token)
     return await this.request((id) => ({ type: 'webhook', id, request }), request.body === null ? [] : [request.body]) as WireResponse
   }
 

@@ -136,7 +136,7 @@ export class InProcessCompute implements ComputeExecutor {
     if (running === undefined) return Response.json({ error: 'the executor is not running' }, { status: 503 })
     const hook = await running.world.hooks.getByToken(token)
     const thread = await running.pool.acquire(await running.router.deploymentOfRun(hook.runId))
-    return fromWireResponse(await thread.webhook(await toWireRequest(request)))
+    return fromWireResponse(await thread.webhook(await toWireRequest(request), token))
   }
 
   /**

@@ -3,6 +3,7 @@
  * never share a step registry (compute.md, "The trap"). It installs a World that forwards to the
  * main thread, loads the deployment's flow and step bundles, then runs the deliveries it is sent.
  */
+import { basename } from 'node:path'
 import { parentPort, workerData } from 'node:worker_threads'
 import { findBundle } from './artifacts.js'
 import { EsmResolution, loadBundle } from './bundle-loader.js'
@@ -61,7 +62,7 @@ async function loadQueueHandler (bundle: 'flow' | 'step', kind: DeliveryKind): P
     capturing = undefined
   }
   const handler = captured.get(kind)
-  if (handler === undefined) throw new Error(`${file} created no ${kind} queue handler (is it a Workflow SDK build?)`)
+  if (handler === undefined) throw new Error(`${basename(file)} created no ${kind} queue handler (is it a Workflow SDK build?)`)
   handlers.set(kind, handler)
 }
 
