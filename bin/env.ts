@@ -124,7 +124,8 @@ export function readStandaloneSettings (env: Env = process.env): StandaloneSetti
       artifactDir: env.COMPUTE_WORKER_ARTIFACT_DIR?.trim() || DEFAULTS.artifactDir,
       maxDeploymentBytes: integer(env, 'COMPUTE_WORKER_MAX_DEPLOYMENT_BYTES', 1, Number.MAX_SAFE_INTEGER),
       idempotencyRetentionHours: integer(env, 'COMPUTE_WORKER_IDEMPOTENCY_RETENTION_HOURS', 1, 24 * 365),
-      webhooks: json(env, 'COMPUTE_WORKER_WEBHOOKS') as ComputeWorkerOptions['webhooks']
+      webhooks: json(env, 'COMPUTE_WORKER_WEBHOOKS') as ComputeWorkerOptions['webhooks'],
+      metrics: boolean(env, 'COMPUTE_WORKER_METRICS')
     }
   }
 }

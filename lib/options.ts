@@ -49,6 +49,8 @@ export interface ComputeWorkerOptions {
   webhooks?: Record<string, unknown>
   /** Library hook for `POST /v1/webhooks/:provider`; its `{ status, body }` answer is sent back. */
   onWebhook?: OnWebhook
+  /** `GET /metrics` in the Prometheus text format (scope `metrics:read`); false collects nothing. Default true. */
+  metrics?: boolean
   /** Fastify logger options of the standalone fronts (ignored by `computeWorkerPlugin`). */
   logger?: FastifyServerOptions['logger'] | boolean
 }
@@ -68,6 +70,7 @@ export interface ResolvedOptions {
   idempotencyRetentionHours: number
   webhookProviders: ReadonlyMap<string, WebhookProvider>
   onWebhook: OnWebhook | undefined
+  metrics: boolean
 }
 
 export const DEFAULTS = {
@@ -134,6 +137,9 @@ export function resolveOptions (options: ComputeWorkerOptions): ResolvedOptions 
   if (options.onWebhook !== undefined && typeof options.onWebhook !== 'function') {
     throw new OptionsError('onWebhook', 'must be a function')
   }
+  if (options.metrics !== undefined && typeof options.metrics !== 'boolean') {
+    throw new OptionsError('metrics', `must be true or false, got ${JSON.stringify(options.metrics)}`)
+  }
   return {
     world: options.world,
     compute: options.compute,
@@ -148,6 +154,7 @@ export function resolveOptions (options: ComputeWorkerOptions): ResolvedOptions 
     maxDeploymentBytes: positiveInteger('maxDeploymentBytes', options.maxDeploymentBytes, DEFAULTS.maxDeploymentBytes),
     idempotencyRetentionHours: positiveInteger('idempotencyRetentionHours', options.idempotencyRetentionHours, DEFAULTS.idempotencyRetentionHours),
     webhookProviders: parseWebhookProviders(options.webhooks ?? {}),
-    onWebhook: options.onWebhook
+    onWebhook: options.onWebhook,
+    metrics: options.metrics ?? true
   }
 }

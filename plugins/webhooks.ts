@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { countedTrigger } from '../lib/observability/metrics.js'
 import { WebhookDeliveryStore } from '../lib/webhooks/deliveries.js'
 import { WebhookReceiver } from '../lib/webhooks/receiver.js'
 
@@ -20,14 +21,14 @@ export default fp(async function webhooksPlugin (fastify) {
     deliveries,
     onWebhook: fastify.workerConfig.onWebhook,
     startRun: async ({ provider, workflowName, input, idempotencyKey, fingerprinted, correlationId }) => {
-      const outcome = await fastify.runTrigger.trigger({
+      const outcome = await countedTrigger(fastify.metrics, 'webhook', async () => await fastify.runTrigger.trigger({
         owner: `webhook:${provider}`,
         scope: TRIGGER_SCOPE,
         key: idempotencyKey,
         request: { workflowName, input },
         fingerprinted,
         context: { correlationId }
-      })
+      }))
       return { runId: outcome.body.runId }
     }
   }))

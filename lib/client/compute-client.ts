@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { bytesToBase64 } from '../bytes.js'
 import { CORRELATION_HEADER, IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from '../headers.js'
+import { addTraceHeaders } from './trace-headers.js'
 import type { CreateDeploymentBody, DeploymentList, DeploymentView } from '../schemas/deployments.js'
 import type { HealthReport, Liveness, Readiness } from '../schemas/health.js'
 import type { EventList, ResumeResponse, Run, RunList, RunStatus, RunSummary, TriggerRequest } from '../schemas/runs.js'
@@ -247,6 +248,7 @@ export class ComputeClient {
       ...call.headers
     }
     if (call.body !== undefined) headers['content-type'] = 'application/json'
+    addTraceHeaders(headers)
     // A live body has no deadline of its own: only its headers must come within timeoutMs.
     const deadline = new AbortController()
     const timer = setTimeout(() => deadline.abort(new Error(`no answer within ${this.#timeoutMs} ms`)), this.#timeoutMs)

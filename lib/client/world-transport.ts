@@ -10,6 +10,7 @@ import {
 import { errorFromWire, timeoutError, transportError, type WorldErrorBody } from '../world-proxy/errors.js'
 import { RUN_ID_HEADER } from '../headers.js'
 import { checkedEndpoint, endpointUrl, type Query } from './endpoint.js'
+import { addTraceHeaders } from './trace-headers.js'
 import { backoffDelay, sleep } from './retry.js'
 
 export interface WorldTransportOptions {
@@ -87,6 +88,7 @@ export class WorldTransport {
       ...call.headers
     }
     if (call.runId !== undefined) headers[RUN_ID_HEADER] = call.runId
+    addTraceHeaders(headers)
     if (call.bytes !== undefined) headers['content-type'] ??= 'application/octet-stream'
     else if (call.body !== undefined) headers['content-type'] = mediaTypeOf(this.encoding)
     return headers

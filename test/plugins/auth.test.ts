@@ -20,7 +20,8 @@ const keyFor: Record<Scope, string> = {
   'runs:write': KEYS.runsWrite,
   'deploy:read': KEYS.deployRead,
   'deploy:write': KEYS.deployWrite,
-  'world:proxy': KEYS.worldProxy
+  'world:proxy': KEYS.worldProxy,
+  'metrics:read': KEYS.metricsRead
 }
 
 test('each scope lets its own key in and refuses every other key with 403 forbidden', async (t) => {

@@ -64,6 +64,7 @@ const webhooks: FastifyPluginAsyncTypebox = async (fastify) => {
  */
 function auditDelivery (request: FastifyRequest, outcome: string, facts: Record<string, unknown>): void {
   const provider = (request.params as { provider?: string }).provider ?? ''
+  request.server.metrics?.webhookDelivery(request.server.workerConfig.webhookProviders.has(provider) ? provider : 'unconfigured', outcome)
   request.audit({
     action: 'webhook.receive',
     target: `webhook:${provider}`,
