@@ -1,0 +1,22 @@
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
+import type { WorkerTracing } from '../lib/observability/tracing-sdk.js'
+import type { TracingSettings } from './env.js'
+
+/** The worker's tracing as OTEL_* configure it; the SDK and the exporters load only then. */
+export async function startTracing (settings: TracingSettings): Promise<WorkerTracing> {
+  const { startWorkerTracing } = await import('../lib/observability/tracing-sdk.js')
+  const exporters: SpanExporter[] = []
+  for (const name of settings.exporters) {
+    if (name === 'console') {
+      const { ConsoleSpanExporter } = await import('@opentelemetry/sdk-trace-base')
+      exporters.push(new ConsoleSpanExporter())
+    } else if (settings.protocol === 'http/json') {
+      const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http')
+      exporters.push(new OTLPTraceExporter())
+    } else {
+      const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto')
+      exporters.push(new OTLPTraceExporter())
+    }
+  }
+  return startWorkerTracing({ exporters })
+}
