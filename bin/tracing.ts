@@ -1,10 +1,9 @@
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
-import type { WorkerTracing } from '../lib/observability/tracing-sdk.js'
+import { startTracing as startWorkerTracing, type WorkerTracing } from '../lib/observability/start-tracing.js'
 import type { TracingSettings } from './env.js'
 
 /** The worker's tracing as OTEL_* configure it; the SDK and the exporters load only then. */
 export async function startTracing (settings: TracingSettings): Promise<WorkerTracing> {
-  const { startWorkerTracing } = await import('../lib/observability/tracing-sdk.js')
   const exporters: SpanExporter[] = []
   for (const name of settings.exporters) {
     if (name === 'console') {
@@ -18,5 +17,5 @@ export async function startTracing (settings: TracingSettings): Promise<WorkerTr
       exporters.push(new OTLPTraceExporter())
     }
   }
-  return startWorkerTracing({ exporters })
+  return await startWorkerTracing({ exporters })
 }

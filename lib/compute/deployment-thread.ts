@@ -98,8 +98,7 @@ export class DeploymentThread {
         else if (message.type === 'pong') {
           this.heapUsedBytes = message.heapUsedBytes
           this.pings.get(message.id)?.()
-        }
-        else if (message.type === 'load-failed') reject(new DeploymentUnavailableError(this.deploymentId, 'its code failed to load', { cause: fromWireError(message.error) }))
+        } else if (message.type === 'load-failed') reject(new DeploymentUnavailableError(this.deploymentId, 'its code failed to load', { cause: fromWireError(message.error) }))
         else this.receive(message)
       })
       this.worker.once('exit', (code) => {

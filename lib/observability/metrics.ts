@@ -48,6 +48,8 @@ export class WorkerMetrics implements ExecutorMetrics {
   readonly #deliveryDelay: Histogram<'kind'>
   readonly #threadStarts: Counter<'reason'>
   readonly #threadCrashes: Counter
+  readonly #threadStates: Gauge<'state'>
+  readonly #threadHeaps: Gauge<'deployment'>
   readonly #worldCalls: Histogram<'method' | 'outcome'>
   readonly #storeOperations: Histogram<'operation' | 'outcome'>
   #sampleThreads: (() => Promise<ThreadSample[]>) | undefined
@@ -111,7 +113,7 @@ export class WorkerMetrics implements ExecutorMetrics {
     this.#threadStarts = new Counter({ name: 'compute_worker_executor_thread_starts_total', help: 'Deployment threads started, by reason: load (first delivery or after an unload), restart (after a crash)', labelNames: ['reason'], registers })
     this.#threadCrashes = new Counter({ name: 'compute_worker_executor_thread_crashes_total', help: 'Deployment threads that died unasked (crash, heap limit)', registers })
     const sampled = async (): Promise<ThreadSample[]> => await (this.#sampleThreads?.() ?? Promise.resolve([]))
-    new Gauge({
+    this.#threadStates = new Gauge({
       name: 'compute_worker_executor_threads',
       help: 'Deployment threads by state, sampled at scrape: answering, loading, unresponsive (its event loop did not answer within a second), crashed (died; restarted on its next delivery)',
       labelNames: ['state'],
@@ -124,7 +126,7 @@ export class WorkerMetrics implements ExecutorMetrics {
         }
       }
     })
-    new Gauge({
+    this.#threadHeaps = new Gauge({
       name: 'compute_worker_executor_thread_heap_used_bytes',
       help: 'V8 heap in use by each loaded deployment\'s thread, sampled at scrape',
       labelNames: ['deployment'],

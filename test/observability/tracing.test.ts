@@ -6,7 +6,7 @@ import { startWorkerTracing } from '../../lib/observability/tracing-sdk.js'
 import { build } from '../helper.js'
 import { waterfall } from '../trace-waterfall.js'
 import { eventually } from '../compute/helper.js'
-import { deployFixture, triggerRun, waitForRun } from '../public-lane.js'
+import { deployFixture, waitForRun } from '../public-lane.js'
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736'
 const CALLER_SPAN = '00f067aa0ba902b7'
