@@ -63,10 +63,11 @@ export function measureWorld (world: World, metrics: WorkerMetrics): World {
   const members = new Map<string, Map<string, AnyFunction>>()
   for (const path of FORWARDED_WORLD_METHODS) {
     const [head, member] = path.split('.')
-    const owner = (member === undefined ? world : (world as unknown as Record<string, unknown>)[head]) as Record<string, unknown> | undefined
-    const fn = owner?.[member ?? head]
-    if (typeof fn !== 'function') continue
-    const wrapped = measured(metrics, path, (fn as AnyFunction).bind(owner))
+    const owner = (): Record<string, AnyFunction> | undefined =>
+      (member === undefined ? world : (world as unknown as Record<string, unknown>)[head]) as Record<string, AnyFunction> | undefined
+    if (typeof owner()?.[member ?? head] !== 'function') continue
+    // Looked up at each call: whoever replaces a World method later (tests inject faults so) is still measured.
+    const wrapped = measured(metrics, path, (...args) => owner()![member ?? head](...args))
     if (member === undefined) replaced.set(head, wrapped)
     else {
       if (!members.has(head)) members.set(head, new Map())

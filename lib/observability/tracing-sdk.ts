@@ -6,7 +6,7 @@
  */
 import { context, propagation, trace, type Context } from '@opentelemetry/api'
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core'
-import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources'
+import { defaultResource, detectResources, envDetector, hostDetector, resourceFromAttributes, serviceInstanceIdDetector, type Resource } from '@opentelemetry/resources'
 import {
   BatchSpanProcessor, NodeTracerProvider, SimpleSpanProcessor,
   type ReadableSpan, type Span, type SpanExporter, type SpanProcessor
@@ -55,14 +55,15 @@ export interface WorkerTracing {
 }
 
 /**
- * Starts tracing for this process: call it before creating the worker. The resource is the
- * SDK's default (`service.name` from OTEL_SERVICE_NAME, else `compute-worker`), merged with
- * OTEL_RESOURCE_ATTRIBUTES; the sampler is the SDK's (OTEL_TRACES_SAMPLER, parent-based by default).
+ * Starts tracing for this process: call it before creating the worker. The resource: `service.name`
+ * `compute-worker` (OTEL_SERVICE_NAME overrides), `host.name`, a `service.instance.id` of its own,
+ * then OTEL_RESOURCE_ATTRIBUTES; the sampler is the SDK's (OTEL_TRACES_SAMPLER, parent-based by default).
  */
 export function startWorkerTracing (options: WorkerTracingOptions): WorkerTracing {
   const resource = defaultResource()
     .merge(resourceFromAttributes({ 'service.name': 'compute-worker' }))
-    .merge(detectResources({ detectors: [envDetector] }))
+    // Each worker is its own instance (a random service.instance.id, host.name); OTEL_* win over both.
+    .merge(detectResources({ detectors: [hostDetector, serviceInstanceIdDetector, envDetector] }))
   const processors = options.exporters.map((exporter) =>
     options.exportEachSpan === true ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter))
   const provider = registerProvider(processors, resource)

@@ -4,7 +4,7 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import { createInProcessCompute } from '../../lib/compute/index.js'
 import { startWorkerTracing } from '../../lib/observability/tracing-sdk.js'
 import { build } from '../helper.js'
-import { waterfall } from '../trace-waterfall.js'
+import { waterfall } from '../../scripts/trace-waterfall.js'
 import { eventually } from '../compute/helper.js'
 import { deployFixture, waitForRun } from '../public-lane.js'
 
