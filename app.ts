@@ -14,7 +14,6 @@ import errorsPlugin from './plugins/errors.js'
 import httpsPlugin from './plugins/https.js'
 import idempotencyPlugin from './plugins/idempotency.js'
 import metricsPlugin from './plugins/metrics.js'
-import mutationAuditPlugin from './plugins/mutation-audit.js'
 import openapiPlugin from './plugins/openapi.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import runsPlugin from './plugins/runs.js'
@@ -79,10 +78,9 @@ export const computeWorkerPlugin: FastifyPluginAsync<ComputeWorkerPluginOptions>
   await fastify.register(httpsPlugin, { requireHttps: config.requireHttps })
   await fastify.register(authPlugin)
   await fastify.register(rateLimitPlugin, { rateLimitPerMinute: config.rateLimitPerMinute })
-  await fastify.register(auditPlugin)
-  await fastify.register(worldLanePlugin)
-  await fastify.register(mutationAuditPlugin)
-  await fastify.register(idempotencyPlugin, { retentionHours: config.idempotencyRetentionHours })
+  await fastify.register(auditPlugin, { aggregateWindowMs: config.auditWindowMs })
+  await fastify.register(worldLanePlugin, { pingIntervalMs: config.lanePingIntervalMs })
+  await fastify.register(idempotencyPlugin, { retentionHours: config.idempotencyRetentionHours, waitMs: config.idempotencyWaitMs })
   await fastify.register(deploymentsPlugin)
   await fastify.register(runsPlugin)
   await fastify.register(webhooksPlugin)

@@ -42,6 +42,12 @@ export interface ComputeWorkerOptions {
   maxDeploymentBytes?: number
   /** How long idempotency records are kept. */
   idempotencyRetentionHours?: number
+  /** How long a duplicate of an idempotent request still in flight waits for its answer before 409 `idempotency_in_progress`. */
+  idempotencyWaitMs?: number
+  /** The window of the internal lane's aggregated audit rows (one row per key and action each window). */
+  auditWindowMs?: number
+  /** Silence after which an internal-lane live read sends a PING frame (keeps proxies from closing it). */
+  lanePingIntervalMs?: number
   /**
    * Provider configuration for `POST /v1/webhooks/:provider`:
    * `{ [provider]: { scheme: 'github' | 'stripe' | 'standard', secret | secrets, trigger?: { workflowName } } }`.
@@ -68,6 +74,10 @@ export interface ResolvedOptions {
   artifactDir: string
   maxDeploymentBytes: number
   idempotencyRetentionHours: number
+  /** Timings the plugins default themselves when unset. */
+  idempotencyWaitMs: number | undefined
+  auditWindowMs: number | undefined
+  lanePingIntervalMs: number | undefined
   webhookProviders: ReadonlyMap<string, WebhookProvider>
   onWebhook: OnWebhook | undefined
   metrics: boolean
@@ -86,6 +96,14 @@ function positiveInteger (name: string, value: unknown, fallback: number): numbe
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
     throw new OptionsError(name, `must be a positive integer, got ${JSON.stringify(value)}`)
+  }
+  return value
+}
+
+function optionalInteger (name: string, value: unknown, min: 0 | 1): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new OptionsError(name, `must be a ${min === 0 ? 'non-negative' : 'positive'} integer, got ${JSON.stringify(value)}`)
   }
   return value
 }
@@ -153,6 +171,9 @@ export function resolveOptions (options: ComputeWorkerOptions): ResolvedOptions 
     artifactDir: options.artifactDir ?? DEFAULTS.artifactDir,
     maxDeploymentBytes: positiveInteger('maxDeploymentBytes', options.maxDeploymentBytes, DEFAULTS.maxDeploymentBytes),
     idempotencyRetentionHours: positiveInteger('idempotencyRetentionHours', options.idempotencyRetentionHours, DEFAULTS.idempotencyRetentionHours),
+    idempotencyWaitMs: optionalInteger('idempotencyWaitMs', options.idempotencyWaitMs, 0),
+    auditWindowMs: optionalInteger('auditWindowMs', options.auditWindowMs, 1),
+    lanePingIntervalMs: optionalInteger('lanePingIntervalMs', options.lanePingIntervalMs, 1),
     webhookProviders: parseWebhookProviders(options.webhooks ?? {}),
     onWebhook: options.onWebhook,
     metrics: options.metrics ?? true

@@ -1,24 +1,100 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { AuditEntry } from '../lib/store/audit-log.js'
-import { RUN_ID_HEADER } from './correlation.js'
+import { AuditAggregator, AuditRowSink, type AuditedRequest } from '../lib/audit/sinks.js'
+import { IDEMPOTENT_REPLAYED_HEADER, RUN_ID_HEADER } from '../lib/headers.js'
+import { describeError, type ErrorDescription } from './errors.js'
 
-export type RequestAuditEntry = Omit<AuditEntry, 'correlationId' | 'actorKeyId'> & { actorKeyId?: string | null }
+/** What a handler learnt for its request's audit entry. */
+export interface AuditFacts {
+  /** What the request acted on: a workflow, a deployment, a hook, a provider. */
+  target?: string
+  runId?: string
+  /** A finer kind within the action, counted by the aggregated sink. */
+  kind?: string
+  /** The route's own word for the outcome, instead of the one its status gives. */
+  outcome?: string
+  metadata?: Record<string, unknown>
+}
+
+/**
+ * The audit action of a route. A string: one audit row per request. `aggregate`: counted into
+ * one row per key, action and window instead (the internal lane's World writes).
+ */
+export type RouteAudit = string | { action: string, aggregate: true }
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Every request to the route is audited under this action, refusals and failures included. */
+    audit?: RouteAudit
+  }
   interface FastifyRequest {
-    /** Writes this request's audit row: actor, correlation id and run id filled in. */
-    audit (entry: RequestAuditEntry): void
+    /** What the handler learnt for the audit entry (target, run id, facts). */
+    auditFacts: AuditFacts | null
+    /** The error an audited request failed with, as its answer describes it. */
+    auditError: ErrorDescription | null
+  }
+  interface FastifyInstance {
+    /** The aggregated sink: rows pending for the current window (`flush()` writes them now). */
+    auditAggregator: AuditAggregator
   }
 }
 
-export default fp(async function auditPlugin (fastify) {
-  fastify.decorateRequest('audit', function audit (this: import('fastify').FastifyRequest, entry: RequestAuditEntry) {
-    const headerRunId = this.headers[RUN_ID_HEADER]
-    fastify.auditLog.record({
-      ...entry,
-      actorKeyId: entry.actorKeyId !== undefined ? entry.actorKeyId : this.callerKey?.id ?? null,
-      correlationId: this.correlationId,
-      runId: entry.runId ?? (typeof headerRunId === 'string' ? headerRunId : undefined)
-    })
+export interface AuditPluginOptions {
+  /** The window of aggregated rows. */
+  aggregateWindowMs?: number
+}
+
+/** 2xx → success (a replay: duplicate), 401/403 → denied, anything else → failure. */
+function outcomeOf (statusCode: number, replayed: boolean): string {
+  if (statusCode < 400) return replayed ? 'duplicate' : 'success'
+  if (statusCode === 401 || statusCode === 403) return 'denied'
+  return 'failure'
+}
+
+function audited (request: FastifyRequest, reply: FastifyReply, action: string): AuditedRequest {
+  const facts = request.auditFacts ?? {}
+  const header = request.headers[RUN_ID_HEADER]
+  const { statusCode } = reply
+  return {
+    action,
+    // A public route has no actor, whatever key the caller sent along.
+    actorKeyId: request.routeOptions.config?.auth === false ? null : request.callerKey?.id ?? null,
+    correlationId: request.correlationId,
+    statusCode,
+    outcome: facts.outcome ?? outcomeOf(statusCode, reply.getHeader(IDEMPOTENT_REPLAYED_HEADER) === 'true'),
+    target: facts.target ?? null,
+    runId: facts.runId ?? (typeof header === 'string' ? header : undefined),
+    kind: facts.kind,
+    metadata: { ...facts.metadata, statusCode, ...(request.auditError !== null ? { code: request.auditError.code } : {}) }
+  }
+}
+
+/**
+ * The one audit mechanism: a route declares `config.audit`, its handler puts what it learnt on
+ * `request.auditFacts`, and one hook, when the response is done, hands the request to the route's
+ * sink: a row each, or the aggregated sink.
+ */
+export default fp<AuditPluginOptions>(async function auditPlugin (fastify, opts) {
+  const rows = new AuditRowSink(fastify.auditLog)
+  const aggregator = new AuditAggregator(fastify.auditLog, opts.aggregateWindowMs)
+  fastify.decorate('auditAggregator', aggregator)
+  fastify.decorateRequest('auditFacts', null)
+  fastify.decorateRequest('auditError', null)
+
+  fastify.addHook('onError', async (request, _reply, error) => {
+    if (request.routeOptions.config?.audit !== undefined) request.auditError = describeError(error)
   })
-}, { name: 'compute-worker-audit', fastify: '5.x', dependencies: ['compute-worker-storage', 'compute-worker-correlation'] })
+
+  fastify.addHook('onResponse', async (request, reply) => {
+    const audit = request.routeOptions.config?.audit
+    if (audit === undefined) return
+    const [action, sink] = typeof audit === 'string' ? [audit, rows] : [audit.action, aggregator]
+    try {
+      sink.record(audited(request, reply, action))
+    } catch (error) {
+      request.log.error({ err: error, action }, 'audit row could not be written')
+    }
+  })
+
+  fastify.addHook('onClose', async () => { aggregator.close() })
+}, { name: 'compute-worker-audit', fastify: '5.x', dependencies: ['compute-worker-storage', 'compute-worker-correlation', 'compute-worker-auth'] })

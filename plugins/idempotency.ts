@@ -2,7 +2,7 @@ import type { FastifyReply } from 'fastify'
 import fp from 'fastify-plugin'
 import { ApiError } from '../lib/errors.js'
 import { fingerprintOf, IDEMPOTENT_REPLAYED_HEADER, IDEMPOTENCY_KEY_HEADER, readIdempotencyKey } from '../lib/idempotency/fingerprint.js'
-import { performIdempotently, type Claim, type WorkResult } from '../lib/idempotency/perform.js'
+import { performIdempotently, type Idempotently, type Work } from '../lib/idempotency/perform.js'
 import { purgeIntervalFor, schedulePurge } from '../lib/idempotency/purge.js'
 import { IdempotencyStore } from '../lib/idempotency/store.js'
 
@@ -16,6 +16,12 @@ export interface RouteIdempotency {
 declare module 'fastify' {
   interface FastifyInstance {
     idempotencyStore: IdempotencyStore
+    /**
+     * The worker's one idempotency ledger: runs work at most once per (owner, scope, key) and
+     * answers duplicates from the record. Routes use it through `reply.idempotent()`; provider
+     * webhooks call it with their provider and delivery id.
+     */
+    idempotently: Idempotently
   }
   interface FastifyContextConfig {
     /** Makes `Idempotency-Key` required on the route and enables `reply.idempotent()`. */
@@ -31,7 +37,7 @@ declare module 'fastify' {
      * completed answer with `idempotent-replayed: true`, and answers 409 for another payload or
      * an original still in flight. Sets the status; returns the body to send.
      */
-    idempotent<Body, Plan = unknown> (work: (claim: Claim<Plan>) => Promise<WorkResult<Body>>): Promise<Body>
+    idempotent<Body, Plan = unknown> (work: Work<Body, Plan>): Promise<Body>
   }
 }
 
@@ -47,7 +53,9 @@ export default fp<IdempotencyPluginOptions>(async function idempotencyPlugin (fa
   const retentionMs = opts.retentionHours * 3_600_000
   const waitMs = opts.waitMs ?? DEFAULT_WAIT_MS
   const store = new IdempotencyStore(fastify.controlDb, { retentionMs })
+  const idempotently: Idempotently = async (options, work) => await performIdempotently(store, { ...options, waitMs }, work)
   fastify.decorate('idempotencyStore', store)
+  fastify.decorate('idempotently', idempotently)
   fastify.decorateRequest('idempotencyKey', '')
 
   // Nothing of this process can hold a lease yet: a retry after a crash takes its record over at once.
@@ -65,17 +73,16 @@ export default fp<IdempotencyPluginOptions>(async function idempotencyPlugin (fa
     request.idempotencyKey = readIdempotencyKey(request.headers[IDEMPOTENCY_KEY_HEADER])
   })
 
-  fastify.decorateReply('idempotent', async function idempotent<Body, Plan> (this: FastifyReply, work: (claim: Claim<Plan>) => Promise<WorkResult<Body>>): Promise<Body> {
+  fastify.decorateReply('idempotent', async function idempotent<Body, Plan> (this: FastifyReply, work: Work<Body, Plan>): Promise<Body> {
     const { request } = this
     const config = request.routeOptions.config?.idempotency
     if (config === undefined || request.callerKey === null) {
       throw new ApiError(500, 'internal_error', 'reply.idempotent() used on a route without config.idempotency')
     }
-    const outcome = await performIdempotently<Body, Plan>(store, {
+    const outcome = await idempotently<Body, Plan>({
       id: { owner: request.callerKey.id, scope: config.scope, key: request.idempotencyKey },
       fingerprint: fingerprintOf(request.body),
-      newReference: config.newReference,
-      waitMs
+      newReference: config.newReference
     }, work)
     this.code(outcome.status)
     if (outcome.replayed) this.header(IDEMPOTENT_REPLAYED_HEADER, 'true')

@@ -31,7 +31,14 @@ export interface PerformOptions {
   newReference: () => string
   /** How long a duplicate waits for the in-flight original before 409 `idempotency_in_progress`. */
   waitMs: number
+  /** How long a new record is kept; default: the store's retention. */
+  retentionMs?: number
 }
+
+export type Work<Body, Plan> = (claim: Claim<Plan>) => Promise<WorkResult<Body>>
+
+/** `performIdempotently` on the worker's one store, with its one wait. */
+export type Idempotently = <Body, Plan = unknown>(options: Omit<PerformOptions, 'waitMs'>, work: Work<Body, Plan>) => Promise<IdempotentOutcome<Body>>
 
 /**
  * Runs `work` at most once per idempotency id: replays a completed answer, refuses another
@@ -42,12 +49,12 @@ export interface PerformOptions {
 export async function performIdempotently<Body, Plan = unknown> (
   store: IdempotencyStore,
   options: PerformOptions,
-  work: (claim: Claim<Plan>) => Promise<WorkResult<Body>>
+  work: Work<Body, Plan>
 ): Promise<IdempotentOutcome<Body>> {
   const { id, fingerprint } = options
   const deadline = Date.now() + options.waitMs
   for (;;) {
-    const reservation = store.reserve(id, fingerprint, options.newReference())
+    const reservation = store.reserve(id, fingerprint, options.newReference(), options.retentionMs)
     if (reservation.kind === 'completed') {
       return { status: reservation.status, body: JSON.parse(reservation.bodyJson) as Body, replayed: true }
     }

@@ -82,9 +82,10 @@ export class IdempotencyStore {
   /**
    * The one atomic step of every idempotent request: look the key up and either claim it
    * (inserting `proposedReference`, or taking over an expired lease with its recorded
-   * reference), or answer what is already known about it.
+   * reference), or answer what is already known about it. A new record is kept for
+   * `retentionMs` (default: the store's).
    */
-  reserve (id: IdempotencyId, fingerprint: string, proposedReference: string): Reservation {
+  reserve (id: IdempotencyId, fingerprint: string, proposedReference: string, retentionMs = this.#retentionMs): Reservation {
     return this.#db.transaction((): Reservation => {
       const now = this.#now()
       let row = this.#get.get(id)
@@ -94,7 +95,7 @@ export class IdempotencyStore {
       }
       const lease = now + this.#leaseMs
       if (row === undefined) {
-        this.#insert.run({ ...id, fingerprint, reference: proposedReference, lease, now, expiresAt: now + this.#retentionMs })
+        this.#insert.run({ ...id, fingerprint, reference: proposedReference, lease, now, expiresAt: now + retentionMs })
         return { kind: 'claimed', reference: proposedReference, plan: undefined, lease, takeover: false }
       }
       if (row.fingerprint !== fingerprint) return { kind: 'conflict' }

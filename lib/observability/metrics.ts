@@ -231,7 +231,7 @@ export function triggerOutcome (statusCode: number, code: string | undefined, re
 }
 
 /** Runs a trigger made outside an HTTP trigger route (a webhook's) and counts its outcome. */
-export async function countedTrigger<T extends { replayed: boolean }> (
+export async function countedTrigger<T> (
   metrics: WorkerMetrics | undefined,
   source: TriggerSource,
   work: () => Promise<T>
@@ -239,7 +239,7 @@ export async function countedTrigger<T extends { replayed: boolean }> (
   if (metrics === undefined) return await work()
   try {
     const outcome = await work()
-    metrics.trigger(source, outcome.replayed ? 'replayed' : 'created')
+    metrics.trigger(source, (outcome as { replayed?: unknown } | null)?.replayed === true ? 'replayed' : 'created')
     return outcome
   } catch (error) {
     const { statusCode, code } = (error ?? {}) as { statusCode?: unknown, code?: unknown }

@@ -2,9 +2,7 @@ import type { World } from '@workflow/world'
 import { resolveWorkflow } from '../deployments/manifest.js'
 import type { DeploymentStore } from '../deployments/store.js'
 import { ApiError } from '../errors.js'
-import { fingerprintOf } from '../idempotency/fingerprint.js'
-import { performIdempotently, type Claim, type IdempotentOutcome, type WorkResult } from '../idempotency/perform.js'
-import type { IdempotencyStore } from '../idempotency/store.js'
+import type { Claim, WorkResult } from '../idempotency/perform.js'
 import type { RunSummary, TriggerRequest } from '../schemas/runs.js'
 import { createRun } from './create-run.js'
 import { newUlid } from '../ulid.js'
@@ -27,40 +25,17 @@ export function newRunId (): string {
 
 /**
  * Triggers runs: resolves the deployment and workflow, then creates the run in the World as
- * start() does, under an idempotency claim whose reference is the run id. `POST /v1/runs` and
- * provider webhooks go through `start`; `trigger` wraps it for callers without the HTTP plugin.
+ * start() does. It runs under an idempotency claim whose reference is the run id, so it is
+ * the work of whoever holds the claim: `POST /v1/runs` (keyed by API key and Idempotency-Key)
+ * and a provider webhook (keyed by provider and delivery id) both call `start`.
  */
 export class RunTrigger {
   readonly #world: World
   readonly #deployments: DeploymentStore
-  readonly #idempotency: IdempotencyStore
-  readonly #waitMs: number
 
-  constructor (deps: { world: World, deployments: DeploymentStore, idempotency: IdempotencyStore, waitMs: number }) {
+  constructor (deps: { world: World, deployments: DeploymentStore }) {
     this.#world = deps.world
     this.#deployments = deps.deployments
-    this.#idempotency = deps.idempotency
-    this.#waitMs = deps.waitMs
-  }
-
-  /**
-   * The idempotent trigger keyed by (owner, scope, key): a webhook passes its delivery id as key.
-   * `fingerprinted` is what must be equal for a repeat to be a replay (default: the request).
-   */
-  async trigger (params: {
-    owner: string
-    scope: string
-    key: string
-    request: TriggerRequest
-    fingerprinted?: unknown
-    context?: TriggerContext
-  }): Promise<IdempotentOutcome<RunSummary>> {
-    return await performIdempotently<RunSummary, TriggerPlan>(this.#idempotency, {
-      id: { owner: params.owner, scope: params.scope, key: params.key },
-      fingerprint: fingerprintOf(params.fingerprinted ?? params.request),
-      newReference: newRunId,
-      waitMs: this.#waitMs
-    }, async (claim) => await this.start(claim, params.request, params.context))
   }
 
   /** Resolves the deployment (active pointer by default) and the workflow (404/409 otherwise). */

@@ -83,5 +83,36 @@ export const MIGRATIONS: readonly string[] = [
     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
     checked_at INTEGER NOT NULL
   );
+  `,
+  /*
+   * 3: webhook deliveries move into the one idempotency ledger. Each delivery had two records, its
+   * own (the reply) and its trigger's (`POST /v1/runs`, owned by `webhook:<provider>`: the run id
+   * and the plan); one record now holds all three, owned by `webhook:<provider>`, keyed by the
+   * delivery id under the scope and fingerprint of lib/webhooks/receiver.ts, its answer
+   * `{ body, runId }`. Live deliveries are carried over: a repeat after the upgrade gets the first
+   * answer, and one left in progress by a crash is taken over with its run id and plan.
+   */ `
+  INSERT INTO idempotency_records
+    (api_key_id, scope, idempotency_key, fingerprint, state, run_id, response_status, response_json, lease_until, created_at, updated_at, expires_at)
+  SELECT
+    'webhook:' || d.provider, 'POST /v1/webhooks/:provider', d.delivery_id, 'delivery-id', d.state,
+    COALESCE(d.run_id, t.run_id),
+    CASE WHEN d.state = 'completed' THEN d.response_status END,
+    CASE
+      WHEN d.state = 'completed' AND COALESCE(d.run_id, t.run_id) IS NULL THEN json_object('body', json(COALESCE(d.response_json, 'null')))
+      WHEN d.state = 'completed' THEN json_object('body', json(COALESCE(d.response_json, 'null')), 'runId', COALESCE(d.run_id, t.run_id))
+      WHEN t.response_json IS NOT NULL THEN json_object(
+        'deploymentId', json_extract(t.response_json, '$.deploymentId'),
+        'workflowName', json_extract(t.response_json, '$.workflowName'))
+    END,
+    CASE WHEN d.state = 'completed' THEN NULL ELSE 0 END,
+    d.received_at, d.received_at, d.expires_at
+  FROM webhook_deliveries AS d
+  LEFT JOIN idempotency_records AS t
+    ON t.api_key_id = 'webhook:' || d.provider AND t.scope = 'POST /v1/runs' AND t.idempotency_key = d.delivery_id
+  WHERE d.expires_at > unixepoch('subsec') * 1000;
+
+  DELETE FROM idempotency_records WHERE api_key_id LIKE 'webhook:%' AND scope = 'POST /v1/runs';
+  DROP TABLE webhook_deliveries;
   `
 ]

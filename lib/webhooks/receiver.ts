@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { ApiError } from '../errors.js'
-import type { WebhookDeliveryStore } from './deliveries.js'
+import type { Claim, Idempotently, WorkResult } from '../idempotency/perform.js'
+import { newRunId, type TriggerContext, type TriggerPlan } from '../runs/trigger.js'
+import type { RunSummary, TriggerRequest } from '../schemas/runs.js'
 import type { WebhookProvider } from './providers.js'
 import { verifyWebhookSignature, type Headers } from './signatures.js'
 
@@ -21,16 +23,27 @@ export interface WebhookEvent {
 
 export type OnWebhook = (event: WebhookEvent) => unknown
 
-/** Starts a run through the same path as POST /v1/runs, the delivery id as its idempotency key. */
-export type WebhookRunStarter = (request: {
-  provider: string
-  workflowName: string
-  input: unknown[]
-  idempotencyKey: string
-  /** What a redelivery repeats exactly (its headers, signatures and timestamps may differ). */
-  fingerprinted: unknown
-  correlationId: string
-}) => Promise<{ runId: string }>
+/** The trigger of POST /v1/runs, run under the delivery's idempotency claim. */
+export type WebhookRunStarter = (claim: Claim<TriggerPlan>, request: TriggerRequest, context: TriggerContext) => Promise<WorkResult<RunSummary>>
+
+/** Deliveries are remembered this long: Stripe, for one, retries a delivery for up to three days. */
+export const DELIVERY_RETENTION_MS = 72 * 60 * 60 * 1000
+
+/**
+ * A delivery's idempotency record is owned by its provider (`webhook:<provider>`) and keyed by
+ * its delivery id, under this scope. A delivery is known by its id alone, so every record has the
+ * same fingerprint: a redelivery is signed afresh (other timestamps, other headers), and whatever
+ * it carries, an id seen before gets the first answer. The migration that dropped the old
+ * `webhook_deliveries` table wrote these values into the records it carried over: never change them.
+ */
+const DELIVERY_SCOPE = 'POST /v1/webhooks/:provider'
+const DELIVERY_FINGERPRINT = 'delivery-id'
+
+/** What the ledger keeps of a delivery to answer its repeats: the reply's body and the run it started. */
+interface RecordedDelivery {
+  body: unknown
+  runId?: string
+}
 
 export interface WebhookDelivery {
   provider: string
@@ -85,23 +98,24 @@ function guessDeliveryId (headers: Headers): string | undefined {
 const DELIVERY_ID = /^[\x21-\x7e]{1,255}$/
 
 /**
- * Provider webhooks (contract section 7): verify the signature over the raw bytes, process each
- * delivery once, start the configured workflow and/or call `onWebhook`.
+ * Provider webhooks: verify the signature over the raw bytes, process each delivery once (the
+ * worker's idempotency ledger, keyed by provider and delivery id), start the configured
+ * workflow and/or call `onWebhook`.
  */
 export class WebhookReceiver {
   readonly #providers: ReadonlyMap<string, WebhookProvider>
-  readonly #deliveries: WebhookDeliveryStore
+  readonly #idempotently: Idempotently
   readonly #onWebhook: OnWebhook | undefined
   readonly #startRun: WebhookRunStarter
 
   constructor (deps: {
     providers: ReadonlyMap<string, WebhookProvider>
-    deliveries: WebhookDeliveryStore
+    idempotently: Idempotently
     onWebhook: OnWebhook | undefined
     startRun: WebhookRunStarter
   }) {
     this.#providers = deps.providers
-    this.#deliveries = deps.deliveries
+    this.#idempotently = deps.idempotently
     this.#onWebhook = deps.onWebhook
     this.#startRun = deps.startRun
   }
@@ -136,74 +150,80 @@ export class WebhookReceiver {
       throw new ApiError(400, 'validation_error', 'The webhook delivery carries no usable delivery id')
     }
     // Unconfigured providers (onWebhook only) without an id cannot be de-duplicated, so they are
-    // not recorded either (a row nothing can match would only fill the table).
-    if (deliveryId !== undefined && DELIVERY_ID.test(deliveryId)) return await this.#process(delivery, provider, deliveryId, body, this.#deliveries)
+    // not recorded either (a record nothing can match would only fill the table).
+    if (deliveryId !== undefined && DELIVERY_ID.test(deliveryId)) return await this.#processOnce(delivery, provider, deliveryId, body)
     return await this.#process(delivery, provider, `unidentified-${randomUUID()}`, body, undefined)
   }
 
-  async #process (delivery: WebhookDelivery, provider: WebhookProvider | undefined, deliveryId: string, body: unknown, ledger: WebhookDeliveryStore | undefined): Promise<WebhookAnswer> {
-    const reservation = ledger?.reserve(delivery.provider, deliveryId, delivery.correlationId) ?? { state: 'reserved' }
-    if (reservation.state === 'completed') {
-      return { body: reservation.answer.body, status: 200, deliveryId, runId: reservation.answer.runId ?? undefined, outcome: 'duplicate', custom: true }
+  /**
+   * The delivery's work under its claim: the claim's reference is the run id a trigger uses, and
+   * only 2xx replies are recorded, so a refused delivery is processed again when retried.
+   */
+  async #processOnce (delivery: WebhookDelivery, provider: WebhookProvider | undefined, deliveryId: string, body: unknown): Promise<WebhookAnswer> {
+    let answer: WebhookAnswer | undefined
+    const outcome = await this.#idempotently<RecordedDelivery, TriggerPlan>({
+      id: { owner: `webhook:${delivery.provider}`, scope: DELIVERY_SCOPE, key: deliveryId },
+      fingerprint: DELIVERY_FINGERPRINT,
+      newReference: newRunId,
+      retentionMs: DELIVERY_RETENTION_MS
+    }, async (claim) => {
+      answer = await this.#process(delivery, provider, deliveryId, body, claim)
+      return { status: answer.status, body: { body: answer.body, runId: answer.runId } }
+    })
+    if (outcome.replayed || answer === undefined) {
+      return { status: 200, body: outcome.body.body, deliveryId, runId: outcome.body.runId, outcome: 'duplicate', custom: true }
     }
-    if (reservation.state === 'in_progress') {
-      throw new ApiError(409, 'idempotency_in_progress', `Delivery ${deliveryId} is being processed; retry later`, { headers: { 'retry-after': '1' } })
+    return answer
+  }
+
+  async #process (
+    delivery: WebhookDelivery,
+    provider: WebhookProvider | undefined,
+    deliveryId: string,
+    body: unknown,
+    claim: Claim<TriggerPlan> | undefined
+  ): Promise<WebhookAnswer> {
+    const headers = workflowHeaders(delivery.headers)
+    let runId: string | undefined
+    // A configured provider's delivery always has an id, hence a claim.
+    if (provider?.trigger !== undefined && claim !== undefined) {
+      const run = await this.#startRun(claim, {
+        workflowName: provider.trigger.workflowName,
+        input: [body, { provider: delivery.provider, deliveryId, headers }]
+      }, { correlationId: delivery.correlationId })
+      runId = run.body.runId
     }
-    try {
-      const headers = workflowHeaders(delivery.headers)
-      let runId: string | undefined
-      if (provider?.trigger !== undefined) {
-        const run = await this.#startRun({
-          provider: delivery.provider,
-          workflowName: provider.trigger.workflowName,
-          input: [body, { provider: delivery.provider, deliveryId, headers }],
-          idempotencyKey: deliveryId,
-          fingerprinted: { workflowName: provider.trigger.workflowName, deliveryId, body },
-          correlationId: delivery.correlationId
-        })
-        runId = run.runId
-      }
-      let status = 202
-      let customized = false
-      let answerBody: unknown = { received: true, deliveryId, ...(runId !== undefined ? { runId } : {}) }
-      if (this.#onWebhook !== undefined) {
-        const custom = await this.#onWebhook({
-          provider: delivery.provider,
-          deliveryId,
-          headers,
-          body,
-          rawBody: delivery.rawBody,
-          correlationId: delivery.correlationId,
-          verified: provider !== undefined,
-          ...(runId !== undefined ? { runId } : {})
-        }) as { status?: unknown, body?: unknown } | undefined | null
-        if (custom !== undefined && custom !== null) {
-          if (typeof custom.status !== 'number' || !Number.isInteger(custom.status) || custom.status < 200 || custom.status > 599) {
-            throw new Error(`onWebhook returned an invalid status ${JSON.stringify(custom.status)}`)
-          }
-          status = custom.status
-          answerBody = custom.body ?? null
-          customized = true
-        }
-      }
-      if (status >= 200 && status < 300) {
-        ledger?.complete(delivery.provider, deliveryId, { status, body: answerBody, runId: runId ?? null })
-      } else {
-        // Only successes are remembered: the provider's retry of a refused delivery is processed again.
-        ledger?.release(delivery.provider, deliveryId)
-      }
-      return {
-        status,
-        body: answerBody,
+    let status = 202
+    let customized = false
+    let answerBody: unknown = { received: true, deliveryId, ...(runId !== undefined ? { runId } : {}) }
+    if (this.#onWebhook !== undefined) {
+      const custom = await this.#onWebhook({
+        provider: delivery.provider,
         deliveryId,
-        runId,
-        outcome: status < 300 ? 'accepted' : 'refused',
-        reason: status < 300 ? undefined : 'on_webhook_refused',
-        custom: customized
+        headers,
+        body,
+        rawBody: delivery.rawBody,
+        correlationId: delivery.correlationId,
+        verified: provider !== undefined,
+        ...(runId !== undefined ? { runId } : {})
+      }) as { status?: unknown, body?: unknown } | undefined | null
+      if (custom !== undefined && custom !== null) {
+        if (typeof custom.status !== 'number' || !Number.isInteger(custom.status) || custom.status < 200 || custom.status > 599) {
+          throw new Error(`onWebhook returned an invalid status ${JSON.stringify(custom.status)}`)
+        }
+        status = custom.status
+        answerBody = custom.body ?? null
+        customized = true
       }
-    } catch (error) {
-      ledger?.release(delivery.provider, deliveryId)
-      throw error
+    }
+    return {
+      status,
+      body: answerBody,
+      deliveryId,
+      runId,
+      outcome: status < 300 ? 'accepted' : 'refused',
+      reason: status < 300 ? undefined : 'on_webhook_refused',
+      custom: customized
     }
   }
 }

@@ -20,7 +20,7 @@ const deployments: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     const deployment = await fastify.deployments.create({ ...request.body, createdByKeyId: request.callerKey?.id }, maxDeploymentBytes)
-    request.auditDetails = { target: deployment.id, metadata: { digest: deployment.digest, files: deployment.files.length } }
+    request.auditFacts = { target: deployment.id, metadata: { digest: deployment.digest, files: deployment.files.length } }
     return reply.code(201).send(deployment)
   })
 
@@ -66,10 +66,10 @@ const deployments: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: Deployment, 400: ErrorResponse, 404: ErrorResponse, ...AUTHENTICATED_ERRORS }
     }
   }, async (request) => {
-    request.auditDetails = { target: request.params.id }
+    request.auditFacts = { target: request.params.id }
     const previous = fastify.deployments.activeId()
     const deployment = fastify.deployments.activate(request.params.id)
-    request.auditDetails.metadata = { previous: previous ?? null }
+    request.auditFacts.metadata = { previous: previous ?? null }
     return deployment
   })
 }

@@ -6,7 +6,7 @@ import { LANE_BODY_LIMITS } from '../../../lib/world-proxy/limits.js'
 const queue: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/publish', {
     bodyLimit: LANE_BODY_LIMITS.queuePublish,
-    config: { worldMutation: 'world.queue.publish' },
+    config: { audit: { action: 'world.queue.publish', aggregate: true } },
     schema: {
       summary: 'world.queue(queueName, message, opts)',
       description: 'A repeated opts.idempotencyKey is not an error: the World answers with the message already in flight.',
@@ -17,7 +17,7 @@ const queue: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const { queueName, message, opts } = request.body
     const runId = (message as { runId?: unknown, workflowRunId?: unknown }).runId ?? (message as { workflowRunId?: unknown }).workflowRunId
-    request.worldMutation = { kind: queueName.replace(/_wkf_(workflow|step)_.*$/, '_wkf_$1'), runId: typeof runId === 'string' ? runId : undefined }
+    request.auditFacts = { kind: queueName.replace(/_wkf_(workflow|step)_.*$/, '_wkf_$1'), runId: typeof runId === 'string' ? runId : undefined }
     return reply.sendWorldValue(await fastify.worldLane.queue(queueName, message, opts, request.correlationId))
   })
 }

@@ -71,10 +71,10 @@ const runs: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 202: RunSummary, 409: ErrorResponse, ...ERRORS }
     }
   }, async (request, reply) => {
-    request.auditDetails = { target: request.body.workflowName, metadata: { idempotencyKey: request.idempotencyKey } }
+    request.auditFacts = { target: request.body.workflowName, metadata: { idempotencyKey: request.idempotencyKey } }
     const summary = await reply.idempotent<RunSummary, TriggerPlan>((claim) =>
       fastify.runTrigger.start(claim, request.body, { correlationId: request.correlationId }))
-    request.auditDetails = { target: summary.workflowName, runId: summary.runId, metadata: { idempotencyKey: request.idempotencyKey, deploymentId: summary.deploymentId } }
+    request.auditFacts = { target: summary.workflowName, runId: summary.runId, metadata: { idempotencyKey: request.idempotencyKey, deploymentId: summary.deploymentId } }
     return summary
   })
 
@@ -120,7 +120,7 @@ const runs: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: Run, 409: ErrorResponse, ...ERRORS }
     }
   }, async (request) => {
-    request.auditDetails = { target: request.params.id, runId: request.params.id }
+    request.auditFacts = { target: request.params.id, runId: request.params.id }
     return runView(await cancelRun(world, request.params.id))
   })
 
@@ -138,7 +138,7 @@ const runs: FastifyPluginAsyncTypebox = async (fastify) => {
       correlationId: request.correlationId,
       onEnqueueFailure: (error, runId) => request.log.error({ err: error, runId }, 'resume: the run could not be woken up')
     })
-    request.auditDetails = { target: resumed.hookId, runId: resumed.runId }
+    request.auditFacts = { target: resumed.hookId, runId: resumed.runId }
     return resumed
   })
 

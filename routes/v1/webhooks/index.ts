@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { ErrorResponse } from '../../../lib/schemas/common.js'
 import { RUN_ID } from '../../../lib/schemas/examples.js'
 import { DEFAULT_WEBHOOK_BODY_BYTES } from '../../../lib/webhooks/providers.js'
-import { describeError } from '../../../plugins/errors.js'
 
 const acceptedExample = { received: true, deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958', runId: RUN_ID }
 
@@ -25,8 +24,8 @@ const webhooks: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/:provider', {
     bodyLimit,
-    config: { auth: false, anyMediaType: true },
-    onError: auditRefusal,
+    config: { auth: false, anyMediaType: true, audit: 'webhook.receive' },
+    onError: noteRefusal,
     schema: {
       summary: 'Receive a provider webhook (GitHub, Stripe, Standard Webhooks); authenticated by its signature',
       tags: ['webhooks'],
@@ -50,7 +49,7 @@ const webhooks: FastifyPluginAsyncTypebox = async (fastify) => {
       rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
       correlationId: request.correlationId
     })
-    auditDelivery(request, answer.outcome, { deliveryId: answer.deliveryId, runId: answer.runId, status: answer.status, reason: answer.reason })
+    noteDelivery(request, answer.outcome, { deliveryId: answer.deliveryId, runId: answer.runId, status: answer.status, reason: answer.reason })
     // onWebhook answers are the library user's own shape: serialize them as they are.
     if (answer.custom) reply.serializer(JSON.stringify)
     return reply.code(answer.status as 202).send(answer.body as never)
@@ -58,29 +57,30 @@ const webhooks: FastifyPluginAsyncTypebox = async (fastify) => {
 }
 
 /**
- * One audit row per delivery, refusals included: those of the receiver and Fastify's own (a body
- * over the route limit). Rate-limited requests are not deliveries and leave none (a flood would
- * otherwise fill the audit log).
+ * Every delivery is audited (`config.audit`), refusals included: those of the receiver and
+ * Fastify's own (a body over the route limit); this records what the row says of it. A
+ * rate-limited request is not a delivery and leaves no row.
  */
-function auditDelivery (request: FastifyRequest, outcome: string, facts: Record<string, unknown>): void {
+function noteDelivery (request: FastifyRequest, outcome: string, facts: Record<string, unknown>): void {
   const provider = (request.params as { provider?: string }).provider ?? ''
-  request.server.metrics?.webhookDelivery(request.server.workerConfig.webhookProviders.has(provider) ? provider : 'unconfigured', outcome)
-  request.audit({
-    action: 'webhook.receive',
+  // A rate-limited request is not a delivery: counted by the HTTP metrics only.
+  if (request.auditError?.code !== 'rate_limited') {
+    request.server.metrics?.webhookDelivery(request.server.workerConfig.webhookProviders.has(provider) ? provider : 'unconfigured', outcome)
+  }
+  request.auditFacts = {
     target: `webhook:${provider}`,
     outcome,
-    actorKeyId: null,
     runId: typeof facts.runId === 'string' ? facts.runId : undefined,
     metadata: { provider, ...facts }
-  })
+  }
 }
 
-async function auditRefusal (request: FastifyRequest, _reply: FastifyReply, error: Error): Promise<void> {
-  const described = describeError(error)
-  if (described.code === 'rate_limited') return
-  const { statusCode: status, code } = described
+async function noteRefusal (request: FastifyRequest): Promise<void> {
+  const refusal = request.auditError
+  if (refusal === null) return
+  const { statusCode: status, code } = refusal
   // The receiver's details say why (a signature's `reason`: stale_timestamp, no_match…).
-  auditDelivery(request, status >= 500 ? 'failed' : 'refused', { status, code, reason: code, ...(status < 500 ? described.details : undefined) })
+  noteDelivery(request, status >= 500 ? 'failed' : 'refused', { status, code, reason: code, ...(status < 500 ? refusal.details : undefined) })
 }
 
 export default webhooks

@@ -73,3 +73,37 @@ test('a database written by a newer worker is refused and left as it was', async
   t.after(() => db.close())
   assert.deepEqual(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all(), [])
 })
+
+test('migration 3 carries live webhook deliveries into the idempotency ledger and drops their table', async (t) => {
+  const path = join(await tempDir(t), 'worker.db')
+  const now = Date.now()
+  const old = new Database(path)
+  for (const migration of MIGRATIONS.slice(0, 2)) old.exec(migration)
+  old.pragma('user_version = 2')
+  const delivery = old.prepare(`INSERT INTO webhook_deliveries (provider, delivery_id, state, response_status, response_json, run_id, correlation_id, received_at, expires_at)
+    VALUES (?, ?, ?, ?, ?, ?, 'corr', ?, ?)`)
+  const record = old.prepare(`INSERT INTO idempotency_records (api_key_id, scope, idempotency_key, fingerprint, state, run_id, response_status, response_json, lease_until, created_at, updated_at, expires_at)
+    VALUES (?, 'POST /v1/runs', ?, 'fp', ?, ?, ?, ?, ?, ?, ?, ?)`)
+  delivery.run('github', 'done', 'completed', 202, '{"received":true,"deliveryId":"done","runId":"wrun_A"}', 'wrun_A', now - 10, now + 60_000)
+  record.run('webhook:github', 'done', 'completed', 'wrun_A', 202, '{"runId":"wrun_A","deploymentId":"dpl_1","workflowName":"w"}', null, now - 10, now - 10, now + 30_000)
+  delivery.run('quiet', 'ack', 'completed', 202, '{"received":true,"deliveryId":"ack"}', null, now - 10, now + 60_000)
+  delivery.run('github', 'expired', 'completed', 202, '{}', null, now - 90_000, now - 1)
+  // A crash mid-delivery: the trigger had fixed its run id and committed its plan.
+  delivery.run('github', 'crashed', 'in_progress', null, null, null, now - 10, now + 60_000)
+  record.run('webhook:github', 'crashed', 'in_progress', 'wrun_B', null, '{"deploymentId":"dpl_1","workflowName":"w"}', now + 5_000, now - 10, now - 10, now + 30_000)
+  record.run('key_1', 'order-1', 'completed', 'wrun_C', 202, '{"runId":"wrun_C"}', null, now - 10, now - 10, now + 30_000)
+  old.close()
+
+  const db = openDatabase(path)
+  t.after(() => db.close())
+  assert.equal(db.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'webhook_deliveries%'").get(), undefined)
+  const rows = db.prepare(`SELECT api_key_id, scope, idempotency_key, fingerprint, state, run_id, response_status, response_json, lease_until, expires_at
+    FROM idempotency_records ORDER BY api_key_id, idempotency_key`).all()
+  const carried = { scope: 'POST /v1/webhooks/:provider', fingerprint: 'delivery-id', expires_at: now + 60_000 }
+  assert.deepEqual(rows, [
+    { api_key_id: 'key_1', scope: 'POST /v1/runs', idempotency_key: 'order-1', fingerprint: 'fp', state: 'completed', run_id: 'wrun_C', response_status: 202, response_json: '{"runId":"wrun_C"}', lease_until: null, expires_at: now + 30_000 },
+    { ...carried, api_key_id: 'webhook:github', idempotency_key: 'crashed', state: 'in_progress', run_id: 'wrun_B', response_status: null, response_json: '{"deploymentId":"dpl_1","workflowName":"w"}', lease_until: 0 },
+    { ...carried, api_key_id: 'webhook:github', idempotency_key: 'done', state: 'completed', run_id: 'wrun_A', response_status: 202, response_json: '{"body":{"received":true,"deliveryId":"done","runId":"wrun_A"},"runId":"wrun_A"}', lease_until: null },
+    { ...carried, api_key_id: 'webhook:quiet', idempotency_key: 'ack', state: 'completed', run_id: null, response_status: 202, response_json: '{"body":{"received":true,"deliveryId":"ack"}}', lease_until: null }
+  ])
+})

@@ -28,7 +28,7 @@ function holdRunCreation (world: World): { entered: Promise<void>, release: () =
 }
 
 test('a duplicate arriving while the original is in flight longer than the wait gets 409 idempotency_in_progress with retry-after', async (t) => {
-  const { app, options } = await build(t)
+  const { app, options } = await build(t, { idempotencyWaitMs: 50 })
   dropQueueDeliveries(options.world)
   await deployFixture(app, { files: false })
   const held = holdRunCreation(options.world)
@@ -37,7 +37,7 @@ test('a duplicate arriving while the original is in flight longer than the wait 
   const body = { workflowName: 'greet', input: ['slow'] }
   const original = triggerRun(app, body, 'in-flight-1')
   await held.entered
-  // The duplicate waits for the original (5 s, plugins/idempotency.ts) and gives up: the original is still held.
+  // The duplicate waits for the original (idempotencyWaitMs) and gives up: the original is still held.
   const duplicate = await triggerRun(app, body, 'in-flight-1')
   assert.equal(duplicate.statusCode, 409, duplicate.body)
   assert.equal(duplicate.json().code, 'idempotency_in_progress')

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
+import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import { hydrateWorkflowArguments } from '@workflow/core/serialization'
+import Database from 'better-sqlite3'
 import { Webhook } from 'standardwebhooks'
 import Stripe from 'stripe'
+import { newRunId } from '../../../lib/runs/trigger.js'
+import { MIGRATIONS } from '../../../lib/store/migrations.js'
 import type { WebhookEvent } from '../../../lib/webhooks/receiver.js'
 import { dropQueueDeliveries } from '../../fixture-executor.js'
-import { build } from '../../helper.js'
+import { build, tempDir } from '../../helper.js'
 import { deployFixture } from '../../public-lane.js'
 
 const GITHUB_SECRET = 'github-secret-1'
@@ -311,7 +315,7 @@ test('onWebhook gets the event (verified or not) and its { status, body } answer
   assert.equal(events.length, 2, 'a repeated delivery is not handed to onWebhook again')
 
   // Without an id nothing can match a repeat: handled every time, and not recorded.
-  const stored = () => (app.controlDb.prepare("SELECT count(*) AS n FROM webhook_deliveries WHERE provider = 'custom'").get() as { n: number }).n
+  const stored = () => (app.controlDb.prepare("SELECT count(*) AS n FROM idempotency_records WHERE api_key_id = 'webhook:custom'").get() as { n: number }).n
   assert.equal(stored(), 1)
   for (let i = 0; i < 2; i++) {
     const anonymous = await app.inject({ method: 'POST', url: '/v1/webhooks/custom', headers: { 'content-type': 'application/json' }, payload: '{"x":2}' })
@@ -320,6 +324,54 @@ test('onWebhook gets the event (verified or not) and its { status, body } answer
   }
   assert.equal(events.length, 4)
   assert.equal(stored(), 1)
+})
+
+test('a delivery is one record of the idempotency ledger, owned by its provider, whose answer is the reply', async (t) => {
+  const app = await worker(t)
+  const body = '{"once":true}'
+  const accepted = await app.inject({ method: 'POST', url: '/v1/webhooks/github', headers: github(body, { delivery: 'gh-once' }), payload: body })
+  assert.equal(accepted.statusCode, 202)
+  const records = app.controlDb.prepare('SELECT api_key_id, idempotency_key, state, run_id, response_status, response_json FROM idempotency_records').all()
+  assert.deepEqual(records, [{
+    api_key_id: 'webhook:github',
+    idempotency_key: 'gh-once',
+    state: 'completed',
+    run_id: accepted.json().runId,
+    response_status: 202,
+    response_json: JSON.stringify({ body: accepted.json(), runId: accepted.json().runId })
+  }])
+})
+
+test('deliveries recorded before the upgrade to one ledger: a repeat gets the first answer, one cut short by a crash finishes its run', async (t) => {
+  const sqlitePath = join(await tempDir(t), 'worker.db')
+  const now = Date.now()
+  const crashedRunId = newRunId()
+  const firstAnswer = { received: true, deliveryId: 'gh-before', runId: 'wrun_01JD8Q7W3X9V2C4N6B8M0K2H4F' }
+  const previous = new Database(sqlitePath)
+  for (const migration of MIGRATIONS.slice(0, 2)) previous.exec(migration)
+  previous.pragma('user_version = 2')
+  const delivery = previous.prepare(`INSERT INTO webhook_deliveries (provider, delivery_id, state, response_status, response_json, run_id, correlation_id, received_at, expires_at)
+    VALUES ('github', ?, ?, ?, ?, ?, 'corr', ?, ?)`)
+  delivery.run('gh-before', 'completed', 202, JSON.stringify(firstAnswer), firstAnswer.runId, now - 1000, now + 3_600_000)
+  delivery.run('gh-crashed', 'in_progress', null, null, null, now - 1000, now + 3_600_000)
+  previous.prepare(`INSERT INTO idempotency_records (api_key_id, scope, idempotency_key, fingerprint, state, run_id, response_json, lease_until, created_at, updated_at, expires_at)
+    VALUES ('webhook:github', 'POST /v1/runs', 'gh-crashed', 'fp', 'in_progress', ?, ?, ?, ?, ?, ?)`)
+    .run(crashedRunId, JSON.stringify({ deploymentId: 'dpl_before_upgrade', workflowName: 'workflow//./workflows/demo//greet' }), now + 30_000, now - 1000, now - 1000, now + 3_600_000)
+  previous.close()
+
+  const app = await worker(t, { sqlitePath })
+  const body = '{"n":1}'
+  const repeat = await app.inject({ method: 'POST', url: '/v1/webhooks/github', headers: { ...github(body, { delivery: 'gh-before' }), 'x-workflow-correlation-id': 'after-upgrade' }, payload: body })
+  assert.equal(repeat.statusCode, 200)
+  assert.deepEqual(repeat.json(), firstAnswer)
+  const [row] = auditFor(app, 'after-upgrade')
+  assert.deepEqual([row.outcome, row.metadata.runId], ['duplicate', firstAnswer.runId])
+
+  const retried = await app.inject({ method: 'POST', url: '/v1/webhooks/github', headers: github(body, { delivery: 'gh-crashed' }), payload: body })
+  assert.equal(retried.statusCode, 202, retried.body)
+  assert.equal(retried.json().runId, crashedRunId, 'the run id fixed before the crash')
+  assert.equal((await app.workflowWorld.runs.get(crashedRunId)).deploymentId, 'dpl_before_upgrade', 'on the deployment its plan named')
+  assert.equal((await app.workflowWorld.runs.list({})).data.length, 1)
 })
 
 test('a webhook configuration error stops start-up with the option named', async (t) => {

@@ -17,7 +17,7 @@ import {
 const events: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/create', {
     bodyLimit: LANE_BODY_LIMITS.eventCreate,
-    config: { worldMutation: 'world.events.create' },
+    config: { audit: { action: 'world.events.create', aggregate: true } },
     schema: {
       summary: 'world.events.create(runId, data, params)',
       description: 'Answers 200 with what the World returned, including its two surprising shapes: a hook_conflict event ' +
@@ -28,7 +28,7 @@ const events: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     const { runId, data, params } = request.body
-    request.worldMutation = { kind: data.eventType, runId: runId ?? undefined }
+    request.auditFacts = { kind: data.eventType, runId: runId ?? undefined }
     return reply.sendWorldValue(await fastify.worldLane.createEvent(runId, data, params))
   })
 

@@ -22,7 +22,7 @@ const NoContent = Type.Null({ description: 'No content' })
 const streams: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/write', {
     bodyLimit: LANE_BODY_LIMITS.streamWrite,
-    config: { worldMutation: 'world.streams.write' },
+    config: { audit: { action: 'world.streams.write', aggregate: true } },
     schema: {
       summary: 'world.writeToStream / writeToStreamMulti',
       description: 'Not idempotent: a retried write appends twice. Zero-length chunks are dropped; a write to a closed stream (closed through this lane or on the World itself) is 409.',
@@ -34,13 +34,13 @@ const streams: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     const write = streamWriteOf(request.body, request.query, request.headers['x-stream-multi'] === 'true')
-    request.worldMutation = { kind: write.chunks.length > 1 ? 'multi' : 'single', runId: write.runId }
+    request.auditFacts = { kind: write.chunks.length > 1 ? 'multi' : 'single', runId: write.runId }
     await fastify.worldLane.writeToStream(write.name, write.runId, write.chunks)
     return reply.code(204).send(null)
   })
 
   fastify.post('/close', {
-    config: { worldMutation: 'world.streams.close' },
+    config: { audit: { action: 'world.streams.close', aggregate: true } },
     schema: {
       summary: 'world.closeStream(name, runId); idempotent',
       tags: ['world'],
@@ -49,7 +49,7 @@ const streams: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     const target = streamTargetOf(request.body, request.query)
-    request.worldMutation = { runId: target.runId }
+    request.auditFacts = { runId: target.runId }
     await fastify.worldLane.closeStream(target.name, target.runId)
     return reply.code(204).send(null)
   })

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { Writable } from 'node:stream'
 import { test } from 'node:test'
 import { loggerOptions } from '../../../../lib/logging.js'
+import { FrameDecoder, FrameKind } from '../../../../lib/world-proxy/frames.js'
 import { KEYS, bearer, build } from '../../../helper.js'
 import { createRun, lane, runCreated } from '../../../world-lane.js'
 
@@ -284,7 +285,7 @@ test('lane mutations are audited as aggregated rows, not one row per call', asyn
   await lane(app, 'GET', '/v1/world/deployment-id')
   assert.equal(app.auditLog.recent().length, 0, 'nothing written per request')
 
-  app.worldMutationAudit.flush()
+  app.auditAggregator.flush()
   const rows = app.auditLog.recent()
   assert.equal(rows.length, 1, 'one row for the key and action')
   const [row] = rows
@@ -297,6 +298,20 @@ test('lane mutations are audited as aggregated rows, not one row per call', asyn
   assert.ok((row.metadata.runIds as string[]).includes('wrun_01J00000000000000000000000'))
   assert.equal(typeof row.metadata.correlationId, 'string')
   assert.equal(created.status, 200)
+})
+
+// The timeout is the assertion: at the default pace (15 s) the third PING would come too late.
+test('lanePingIntervalMs reaches live reads: a silent stream pings at that pace', { timeout: 10_000 }, async (t) => {
+  const { app } = await build(t, { lanePingIntervalMs: 20 })
+  const res = await app.inject({ method: 'GET', url: '/v1/world/streams/read?name=strm_silent', headers: bearer(KEYS.worldProxy), payloadAsStream: true })
+  assert.equal(res.statusCode, 200)
+  const decoder = new FrameDecoder()
+  const kinds: number[] = []
+  for await (const chunk of res.stream()) {
+    kinds.push(...decoder.push(chunk as Uint8Array).map((frame) => frame.kind))
+    if (kinds.length >= 3) break
+  }
+  assert.deepEqual(kinds.slice(0, 3), [FrameKind.PING, FrameKind.PING, FrameKind.PING])
 })
 
 test('a runtime key with its own rate limit is not throttled like the default', async (t) => {
