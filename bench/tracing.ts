@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util'
 import type { World } from '@workflow/world'
 import { createLocalWorld } from '@workflow/world-local'
 import { buildFixtureApp } from '../test/fixtures/build.js'
+import { machine } from './load.js'
 
 type Mode = 'baseline' | 'off' | 'metrics' | 'traced'
 const MODES: Mode[] = ['baseline', 'off', 'metrics', 'traced']
@@ -155,7 +156,7 @@ async function main (): Promise<void> {
     const base = results.get('baseline')!
     const baseMs = median(base.map((r) => r.ms))
     const baseCpu = median(base.map((r) => r.cpuMs))
-    console.log(`${count} greet runs triggered over HTTP at once, until all completed; median of ${repeat}, fresh process each (node ${process.version})`)
+    console.log(`${count} greet runs triggered over HTTP at once, until all completed; median of ${repeat}, fresh process each\nmachine: ${machine()}`)
     console.log('mode       wall ms  (min–max)        CPU ms   wall/baseline   CPU/baseline')
     for (const mode of MODES) {
       const rows = results.get(mode)!
@@ -163,6 +164,10 @@ async function main (): Promise<void> {
       const cpu = median(rows.map((r) => r.cpuMs))
       console.log(`${mode.padEnd(9)} ${median(ms).toFixed(0).padStart(8)}  (${Math.min(...ms).toFixed(0)}–${Math.max(...ms).toFixed(0)})`.padEnd(34) +
         `${cpu.toFixed(0).padStart(8)} ${(median(ms) / baseMs).toFixed(3).padStart(15)} ${(cpu / baseCpu).toFixed(3).padStart(14)}`)
+    }
+    for (const mode of MODES.slice(1)) {
+      const rows = results.get(mode)!
+      console.log(`ratio ${mode} / baseline: ${(median(rows.map((r) => r.cpuMs)) / baseCpu).toFixed(3)} CPU, ${(median(rows.map((r) => r.ms)) / baseMs).toFixed(3)} wall`)
     }
   } finally {
     await checkout.remove()
