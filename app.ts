@@ -19,6 +19,7 @@ import rateLimitPlugin from './plugins/rate-limit.js'
 import runsPlugin from './plugins/runs.js'
 import storagePlugin from './plugins/storage.js'
 import tracingPlugin from './plugins/tracing.js'
+import uiPlugin from './plugins/ui.js'
 import validationPlugin from './plugins/validation.js'
 import webhooksPlugin from './plugins/webhooks.js'
 import worldPlugin from './plugins/world.js'
@@ -73,10 +74,11 @@ export const computeWorkerPlugin: FastifyPluginAsync<ComputeWorkerPluginOptions>
   await fastify.register(tracingPlugin)
   await fastify.register(storagePlugin, { sqlitePath: config.sqlitePath, seedApiKeys: config.seedApiKeys })
   await fastify.register(worldPlugin, { world: config.world, compute: config.compute, artifactDir: config.artifactDir })
-  // Hook order matters: correlation, HTTPS guard, key identification, rate limit (all onRequest),
-  // then scope enforcement (preParsing).
+  // Hook order matters: correlation, HTTPS guard, key identification, the dashboard's session,
+  // rate limit (all onRequest), then scope enforcement (preParsing).
   await fastify.register(httpsPlugin, { requireHttps: config.requireHttps })
   await fastify.register(authPlugin)
+  if (config.ui !== false) await fastify.register(uiPlugin, { sessionLimits: config.ui.sessionLimits })
   await fastify.register(rateLimitPlugin, { rateLimitPerMinute: config.rateLimitPerMinute })
   await fastify.register(auditPlugin, { aggregateWindowMs: config.auditWindowMs })
   await fastify.register(worldLanePlugin, { pingIntervalMs: config.lanePingIntervalMs })
@@ -92,6 +94,7 @@ export const computeWorkerPlugin: FastifyPluginAsync<ComputeWorkerPluginOptions>
     dir: join(here, 'routes'),
     autoHooks: true,
     cascadeHooks: true,
+    ...(config.ui === false ? { ignorePattern: /^ui$/ } : {}),
     options: {}
   })
 }

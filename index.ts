@@ -6,7 +6,7 @@ export {
   type StartedComputeWorkerServer
 } from './server.js'
 export { computeWorkerPlugin, type ComputeWorkerPluginOptions } from './app.js'
-export type { ComputeWorkerOptions, SeedApiKey } from './lib/options.js'
+export type { ComputeWorkerOptions, SeedApiKey, UiOptions } from './lib/options.js'
 export { createInProcessCompute, type InProcessComputeOptions } from './lib/compute/index.js'
 export type { ComputeExecutor, ComputeContext, DeliveryEndpoint } from './lib/compute/types.js'
 export { SCOPES, type Scope } from './lib/scopes.js'

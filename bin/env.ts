@@ -59,6 +59,14 @@ function integer (env: Env, name: string, min: number, max: number): number | un
   return value
 }
 
+/** COMPUTE_WORKER_UI=false turns the dashboard off; its session limits have variables of their own. */
+function ui (env: Env): ComputeWorkerOptions['ui'] {
+  if (boolean(env, 'COMPUTE_WORKER_UI') === false) return false
+  const sessionIdleMinutes = integer(env, 'COMPUTE_WORKER_UI_SESSION_IDLE_MINUTES', 1, 7 * 24 * 60)
+  const sessionMaxHours = integer(env, 'COMPUTE_WORKER_UI_SESSION_MAX_HOURS', 1, 24 * 365)
+  return sessionIdleMinutes === undefined && sessionMaxHours === undefined ? true : { sessionIdleMinutes, sessionMaxHours }
+}
+
 function json (env: Env, name: string): unknown {
   const raw = env[name]?.trim()
   if (raw === undefined || raw === '') return undefined
@@ -156,6 +164,7 @@ export function readStandaloneSettings (env: Env = process.env): StandaloneSetti
       maxDeploymentBytes: integer(env, 'COMPUTE_WORKER_MAX_DEPLOYMENT_BYTES', 1, Number.MAX_SAFE_INTEGER),
       idempotencyRetentionHours: integer(env, 'COMPUTE_WORKER_IDEMPOTENCY_RETENTION_HOURS', 1, 24 * 365),
       webhooks: json(env, 'COMPUTE_WORKER_WEBHOOKS') as ComputeWorkerOptions['webhooks'],
+      ui: ui(env),
       metrics: boolean(env, 'COMPUTE_WORKER_METRICS')
     }
   }

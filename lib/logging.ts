@@ -14,7 +14,7 @@ export function loggerOptions (level = 'info'): NonNullable<Exclude<FastifyServe
   return {
     level,
     redact: {
-      paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'headers.authorization'],
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'headers.authorization', 'headers.cookie'],
       censor: '[redacted]'
     },
     serializers: {

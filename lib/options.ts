@@ -4,6 +4,7 @@ import type { ComputeExecutor } from './compute/types.js'
 import { API_KEY_PREFIX, hasValidChecksum } from './api-key-format.js'
 import { OptionsError } from './errors.js'
 import { isScope, type Scope } from './scopes.js'
+import { DEFAULT_SESSION_LIMITS, type UiSessionLimits } from './ui/sessions.js'
 import { parseWebhookProviders, type WebhookProvider } from './webhooks/providers.js'
 import type { OnWebhook } from './webhooks/receiver.js'
 
@@ -15,6 +16,14 @@ export interface SeedApiKey {
   name?: string
   /** Overrides `rateLimitPerMinute` for this key (runtimes using the internal lane need far more). */
   rateLimitPerMinute?: number
+}
+
+/** The dashboard's session limits (`ui: { … }`; `ui: true` takes the defaults). */
+export interface UiOptions {
+  /** A session unused this long is over; default 30. */
+  sessionIdleMinutes?: number
+  /** A session is over this long after sign-in, however busy; default 12. */
+  sessionMaxHours?: number
 }
 
 export interface ComputeWorkerOptions {
@@ -55,6 +64,8 @@ export interface ComputeWorkerOptions {
   webhooks?: Record<string, unknown>
   /** Library hook for `POST /v1/webhooks/:provider`; its `{ status, body }` answer is sent back. */
   onWebhook?: OnWebhook
+  /** The operator's dashboard at `/ui` (default on); `false` serves none of it. */
+  ui?: boolean | UiOptions
   /** `GET /metrics` in the Prometheus text format (scope `metrics:read`); false collects nothing. Default true. */
   metrics?: boolean
   /** Fastify logger options of the standalone fronts (ignored by `computeWorkerPlugin`). */
@@ -80,6 +91,8 @@ export interface ResolvedOptions {
   lanePingIntervalMs: number | undefined
   webhookProviders: ReadonlyMap<string, WebhookProvider>
   onWebhook: OnWebhook | undefined
+  /** The dashboard's settings; false when it is off. */
+  ui: { sessionLimits: UiSessionLimits } | false
   metrics: boolean
 }
 
@@ -137,6 +150,19 @@ function validateSeedApiKeys (keys: unknown): SeedApiKey[] {
   })
 }
 
+function resolveUi (ui: unknown): ResolvedOptions['ui'] {
+  if (ui === false) return false
+  if (ui === undefined || ui === true) return { sessionLimits: DEFAULT_SESSION_LIMITS }
+  if (ui === null || typeof ui !== 'object') throw new OptionsError('ui', 'must be a boolean or { sessionIdleMinutes?, sessionMaxHours? }')
+  const { sessionIdleMinutes, sessionMaxHours } = ui as UiOptions
+  return {
+    sessionLimits: {
+      idleMs: positiveInteger('ui.sessionIdleMinutes', sessionIdleMinutes, DEFAULT_SESSION_LIMITS.idleMs / 60_000) * 60_000,
+      absoluteMs: positiveInteger('ui.sessionMaxHours', sessionMaxHours, DEFAULT_SESSION_LIMITS.absoluteMs / 3_600_000) * 3_600_000
+    }
+  }
+}
+
 function isWorld (value: unknown): value is World {
   const world = value as World | undefined
   return typeof world === 'object' && world !== null &&
@@ -176,6 +202,7 @@ export function resolveOptions (options: ComputeWorkerOptions): ResolvedOptions 
     lanePingIntervalMs: optionalInteger('lanePingIntervalMs', options.lanePingIntervalMs, 1),
     webhookProviders: parseWebhookProviders(options.webhooks ?? {}),
     onWebhook: options.onWebhook,
+    ui: resolveUi(options.ui),
     metrics: options.metrics ?? true
   }
 }

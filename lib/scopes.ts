@@ -1,8 +1,8 @@
 export const PUBLIC_SCOPES = ['trigger:write', 'runs:read', 'runs:write', 'deploy:read', 'deploy:write'] as const
 export const INTERNAL_SCOPES = ['world:proxy'] as const
-/** What operators' tools hold: Prometheus scraping `GET /metrics`. */
-export const OPERATIONS_SCOPES = ['metrics:read'] as const
-export const SCOPES = [...PUBLIC_SCOPES, ...INTERNAL_SCOPES, ...OPERATIONS_SCOPES] as const
+/** What operators and their tools read: the audit log, Prometheus scraping `GET /metrics`. */
+export const OPERATION_SCOPES = ['audit:read', 'metrics:read'] as const
+export const SCOPES = [...PUBLIC_SCOPES, ...INTERNAL_SCOPES, ...OPERATION_SCOPES] as const
 
 export type Scope = typeof SCOPES[number]
 

@@ -14,6 +14,8 @@ export interface AuditFacts {
   /** The route's own word for the outcome, instead of the one its status gives. */
   outcome?: string
   metadata?: Record<string, unknown>
+  /** The actor a public route established itself (the dashboard's sign-in names the key that signed in). */
+  actorKeyId?: string
 }
 
 /**
@@ -57,8 +59,8 @@ function audited (request: FastifyRequest, reply: FastifyReply, action: string):
   const { statusCode } = reply
   return {
     action,
-    // A public route has no actor, whatever key the caller sent along.
-    actorKeyId: request.routeOptions.config?.auth === false ? null : request.callerKey?.id ?? null,
+    // A public route has no actor, whatever key the caller sent along, unless it established one.
+    actorKeyId: facts.actorKeyId ?? (request.routeOptions.config?.auth === false ? null : request.callerKey?.id ?? null),
     correlationId: request.correlationId,
     statusCode,
     outcome: facts.outcome ?? outcomeOf(statusCode, reply.getHeader(IDEMPOTENT_REPLAYED_HEADER) === 'true'),

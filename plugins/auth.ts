@@ -1,13 +1,28 @@
 import fp from 'fastify-plugin'
 import { API_KEY_PREFIX, hasValidChecksum } from '../lib/api-key-format.js'
+import { DelegationTickets } from '../lib/delegation-tickets.js'
 import { ApiError } from '../lib/errors.js'
 import type { Scope } from '../lib/scopes.js'
 import type { ApiKeyIdentity } from '../lib/store/api-keys.js'
+import { wasInjected } from './https.js'
+
+/** Carries a ticket of `fastify.actAs()` on a request this process injects. */
+export const ACTING_AS_HEADER = 'x-compute-worker-acting-as'
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * Headers that make one request this process injects (`fastify.inject`) authenticate as
+     * `key` without its secret: how the dashboard calls the public routes for a signed-in
+     * session, through the same scopes, validation and audit as any client.
+     */
+    actAs (key: ApiKeyIdentity): Record<string, string>
+  }
   interface FastifyRequest {
     /** The API key that authenticated the request; null when none did. */
     callerKey: ApiKeyIdentity | null
+    /** True when `callerKey` came from `actAs()`: a call made on behalf of a request already counted. */
+    delegated: boolean
   }
   interface FastifyContextConfig {
     /** The scope a key needs for this route. */
@@ -25,10 +40,22 @@ function bearerToken (header: string | undefined): string | undefined {
 }
 
 export default fp(async function authPlugin (fastify) {
+  const tickets = new DelegationTickets<ApiKeyIdentity>()
+  fastify.decorate('actAs', (key: ApiKeyIdentity) => ({ [ACTING_AS_HEADER]: tickets.issue(key) }))
   fastify.decorateRequest('callerKey', null)
+  fastify.decorateRequest('delegated', false)
 
   // Identify first (onRequest), so the rate limiter can key by the caller's API key ...
   fastify.addHook('onRequest', async (request) => {
+    const ticket = request.headers[ACTING_AS_HEADER]
+    if (ticket !== undefined) {
+      delete request.headers[ACTING_AS_HEADER]
+      // Only this process injects requests; from the network the header means nothing.
+      if (typeof ticket !== 'string' || !wasInjected(request)) return
+      request.callerKey = tickets.redeem(ticket) ?? null
+      request.delegated = request.callerKey !== null
+      return
+    }
     const token = bearerToken(request.headers.authorization)
     if (token === undefined) return
     // A `cw_` key with a wrong checksum is a typo or a forgery: refused without a database lookup.

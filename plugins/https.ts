@@ -15,10 +15,14 @@ declare module 'fastify' {
   }
 }
 
+/** A request made with `inject` (the fetch front, the dashboard's calls): it never came from a socket. */
+export function wasInjected (request: FastifyRequest): boolean {
+  return (request.raw as { _lightMyRequest?: unknown })._lightMyRequest !== undefined
+}
+
 function arrivedOverHttps (request: FastifyRequest): boolean {
   if (request.protocol === 'https') return true
-  const injected = (request.raw as { _lightMyRequest?: unknown })._lightMyRequest !== undefined
-  return injected && request.headers[FETCH_PROTOCOL_HEADER] === 'https'
+  return wasInjected(request) && request.headers[FETCH_PROTOCOL_HEADER] === 'https'
 }
 
 export default fp<{ requireHttps: boolean }>(async function httpsPlugin (fastify, opts) {

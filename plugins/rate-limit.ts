@@ -15,8 +15,9 @@ export default fp<{ rateLimitPerMinute: number }>(async function rateLimitPlugin
   })
 
   // Added here rather than per route so it runs after the key is identified (auth's onRequest).
+  // A delegated call (the dashboard's, `actAs`) is part of a request that was counted already.
   fastify.addHook('onRequest', async function applyRateLimit (request, reply) {
-    if (request.routeOptions.config?.rateLimit === false) return
+    if (request.routeOptions.config?.rateLimit === false || request.delegated) return
     await limit.call(this, request, reply)
   })
 }, { name: 'compute-worker-rate-limit', fastify: '5.x', dependencies: ['compute-worker-auth'] })

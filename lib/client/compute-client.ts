@@ -4,7 +4,8 @@ import { CORRELATION_HEADER, IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER 
 import { addTraceHeaders } from './trace-headers.js'
 import type { CreateDeploymentBody, DeploymentList, DeploymentView } from '../schemas/deployments.js'
 import type { HealthReport, Liveness, Readiness } from '../schemas/health.js'
-import type { EventList, ResumeResponse, Run, RunList, RunStatus, RunSummary, TriggerRequest } from '../schemas/runs.js'
+import type { AuditPage } from '../schemas/audit.js'
+import type { EventList, HookList, ResumeResponse, Run, RunList, RunStatus, RunSummary, TriggerRequest } from '../schemas/runs.js'
 import { checkedEndpoint, endpointUrl, type Query } from './endpoint.js'
 import { computeClientErrorFor, type ComputeClientError } from './errors.js'
 import { readRunStream, type RunStreamValue } from './run-stream.js'
@@ -17,6 +18,8 @@ export type Health = HealthReport
 export type Deployment = DeploymentView
 export type ResumedHook = ResumeResponse
 export type RunEventList = EventList
+export type RunHookList = HookList
+export type AuditList = AuditPage
 
 /** A trigger's answer; `replayed` when it is the stored answer of an earlier request with the same key. */
 export type TriggeredRun = RunSummary & { replayed: boolean }
@@ -35,6 +38,14 @@ export interface ListRunsQuery {
 export interface PageQuery {
   limit?: number
   cursor?: string
+}
+
+export interface AuditQuery extends PageQuery {
+  correlationId?: string
+  /** A key's id (`key_…`). */
+  actorKeyId?: string
+  /** `runs.trigger`, `webhook.receive`, … */
+  action?: string
 }
 
 export interface CreateDeploymentRequest extends Omit<CreateDeploymentBody, 'files'> {
@@ -173,6 +184,21 @@ export class ComputeClient {
   /** `POST /v1/runs/resume`: delivers `payload` to the hook waiting on `token`, as the SDK's resumeHook does. */
   async resumeHook (token: string, payload: unknown, options: CallOptions = {}): Promise<ResumedHook> {
     return await this.#read({ method: 'POST', path: '/v1/runs/resume', body: { token, payload }, retry: 'throttled' }, options)
+  }
+
+  /** `GET /v1/runs/:id/hooks`: the hooks the run waits on, oldest first, without their tokens. */
+  async listRunHooks (runId: string, query: PageQuery = {}, options: CallOptions = {}): Promise<RunHookList> {
+    return await this.#read({ method: 'GET', path: `/v1/runs/${segment(runId)}/hooks`, query: { ...query }, retry: 'always' }, options)
+  }
+
+  /** `POST /v1/runs/:id/hooks/:hookId/resume`: `resumeHook` for a hook named by its run and id instead of its token. */
+  async resumeRunHook (runId: string, hookId: string, payload: unknown, options: CallOptions = {}): Promise<ResumedHook> {
+    return await this.#read({ method: 'POST', path: `/v1/runs/${segment(runId)}/hooks/${segment(hookId)}/resume`, body: { payload }, retry: 'throttled' }, options)
+  }
+
+  /** `GET /v1/audit` (`audit:read`): newest first, by correlation id, key and action. */
+  async listAudit (query: AuditQuery = {}, options: CallOptions = {}): Promise<AuditList> {
+    return await this.#read({ method: 'GET', path: '/v1/audit', query: { ...query }, retry: 'always' }, options)
   }
 
   /** `POST /v1/deployments`: a build's manifest and, when this worker runs the code, its bundles. */

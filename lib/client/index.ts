@@ -5,6 +5,8 @@ import { createRemoteWorld } from './remote-world.js'
 export { createRemoteWorld, type RemoteWorldOptions } from './remote-world.js'
 export {
   ComputeClient,
+  type AuditList,
+  type AuditQuery,
   type CallOptions,
   type ComputeClientOptions,
   type CreateDeploymentRequest,
@@ -17,6 +19,7 @@ export {
   type ResumedHook,
   type Run,
   type RunEventList,
+  type RunHookList,
   type RunList,
   type RunStatus,
   type RunStreamValue,

@@ -228,6 +228,7 @@ export function baseDocument (): Schema {
       { name: 'runs', description: 'Trigger (idempotently), read, list, cancel and resume runs' },
       { name: 'deployments', description: 'Workflow SDK builds and the active pointer' },
       { name: 'webhooks', description: 'Provider webhooks, authenticated by signature' },
+      { name: 'audit', description: 'The audit log (`audit:read`): every mutating request and provider delivery' },
       { name: 'health', description: 'Probes: no key, no rate limit, plain HTTP allowed' },
       { name: 'world', description: 'Internal lane (`world:proxy`): the World over HTTP for a runtime elsewhere; tagged JSON or CBOR' },
       {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { EntityConflictError, RunExpiredError, WorkflowRunNotFoundError } from '@workflow/errors'
+import { EntityConflictError, HookNotFoundError, RunExpiredError, WorkflowRunNotFoundError } from '@workflow/errors'
 import { getWorkflowQueueName } from '@workflow/core/runtime/helpers'
 import { dehydrateStepReturnValue, SerializationFormat } from '@workflow/core/serialization'
 import {
@@ -7,12 +7,15 @@ import {
   isTerminalWorkflowRunStatus,
   SPEC_VERSION_CURRENT,
   SPEC_VERSION_LEGACY,
+  type Hook,
   type World,
   type WorkflowRun,
   type WorkflowRunWithoutData
 } from '@workflow/world'
 import { ApiError } from '../errors.js'
 import { CORRELATION_HEADER } from '../headers.js'
+import { decodeCursor, encodeCursor, type Page } from '../pagination.js'
+import type { RunHook } from '../schemas/runs.js'
 import { getRunCapabilities } from '../sdk/core-internals.js'
 import { runEncryptionKey } from './view.js'
 import { getRun, hookNotFound, publicWorldError, worldCall } from './world-errors.js'
@@ -68,6 +71,52 @@ const BACKGROUND_RETRIES = 20
  */
 export async function resumeHook (world: World, token: string, payload: unknown, options: ResumeOptions = {}): Promise<{ runId: string, hookId: string }> {
   const hook = await worldCall(() => world.hooks.getByToken(token))
+  return await deliverToHook(world, hook, payload, options)
+}
+
+/**
+ * The same delivery to a hook named by its run and id rather than its token, for callers that
+ * must not hold the token (it is the secret of a webhook's URL).
+ */
+export async function resumeHookById (world: World, runId: string, hookId: string, payload: unknown, options: ResumeOptions = {}): Promise<{ runId: string, hookId: string }> {
+  let hook: Hook
+  try {
+    hook = await world.hooks.get(hookId)
+  } catch (error) {
+    throw HookNotFoundError.is(error) ? hookIdNotFound(runId, hookId) : publicWorldError(error) ?? error
+  }
+  if (hook.runId !== runId) throw hookIdNotFound(runId, hookId)
+  return await deliverToHook(world, hook, payload, options)
+}
+
+function hookIdNotFound (runId: string, hookId: string): ApiError {
+  return new ApiError(404, 'hook_not_found', `Run ${runId} has no hook ${hookId} waiting`)
+}
+
+/** The hooks a run is waiting on, oldest first, without their tokens. */
+export async function listRunHooks (world: World, runId: string, limit: number, cursor?: string): Promise<Page<RunHook>> {
+  const position = decodeCursor<{ w: string | null }>(cursor, (value) => value.w === null || typeof value.w === 'string')
+  await getRun(world, runId, 'none')
+  const page = await worldCall(() => world.hooks.list({
+    runId,
+    pagination: { limit, cursor: position?.w ?? undefined, sortOrder: 'asc' },
+    resolveData: 'none'
+  }))
+  const hasMore = page.hasMore && page.cursor !== null
+  return {
+    data: page.data.map((hook) => ({
+      hookId: hook.hookId,
+      runId: hook.runId,
+      createdAt: hook.createdAt.toISOString(),
+      ...(hook.isWebhook !== undefined ? { isWebhook: hook.isWebhook } : {})
+    })),
+    cursor: hasMore ? encodeCursor({ w: page.cursor }) : null,
+    hasMore
+  }
+}
+
+async function deliverToHook (world: World, hook: Hook, payload: unknown, options: ResumeOptions): Promise<{ runId: string, hookId: string }> {
+  const token = hook.token
   let run: WorkflowRun
   try {
     run = await world.runs.get(hook.runId)

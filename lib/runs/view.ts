@@ -1,10 +1,10 @@
 import { importKey } from '@workflow/core/encryption'
-import { getExternalRevivers, hydrateWorkflowReturnValue } from '@workflow/core/serialization'
+import { getExternalRevivers, hydrateWorkflowArguments, hydrateWorkflowReturnValue } from '@workflow/core/serialization'
 import type { Event, World, WorkflowRun, WorkflowRunWithoutData } from '@workflow/world'
 import { bytesToBase64 } from '../bytes.js'
 import type { RunEvent, Run } from '../schemas/runs.js'
 
-/** A run as the public lane shows it: no input, tokens or raw bytes; output decoded to JSON. */
+/** A run as the public lane shows it: no tokens or raw bytes; input and output are decoded apart (`decodeRunData`). */
 export function runView (run: WorkflowRun | WorkflowRunWithoutData): Run {
   return {
     runId: run.runId,
@@ -19,10 +19,14 @@ export function runView (run: WorkflowRun | WorkflowRunWithoutData): Run {
   }
 }
 
-function publicError (error: unknown): { message: string, code?: string } {
+function publicError (error: unknown): { message: string, code?: string, stack?: string } {
   if (error !== null && typeof error === 'object') {
-    const { message, code } = error as { message?: unknown, code?: unknown }
-    return { message: String(message ?? 'unknown error'), ...(typeof code === 'string' ? { code } : {}) }
+    const { message, code, stack } = error as { message?: unknown, code?: unknown, stack?: unknown }
+    return {
+      message: String(message ?? 'unknown error'),
+      ...(typeof code === 'string' ? { code } : {}),
+      ...(typeof stack === 'string' && stack !== '' ? { stack } : {})
+    }
   }
   return { message: String(error) }
 }
@@ -44,13 +48,25 @@ export function publicRevivers (runId: string, key: CryptoKey | undefined): Retu
   return { ...sdk, ReadableStream: streamReference, WritableStream: streamReference }
 }
 
-/** Decodes a completed run's output the SDK's way (`hydrateWorkflowReturnValue`), then to JSON. */
-export async function decodeRunOutput (world: World, run: WorkflowRun): Promise<unknown> {
-  if (run.output === undefined) return undefined
+/**
+ * Decodes a run's arguments (`hydrateWorkflowArguments`) and, once it completed, its return value
+ * (`hydrateWorkflowReturnValue`) the SDK's way, then to JSON.
+ */
+export async function decodeRunData (world: World, run: WorkflowRun): Promise<{ input?: unknown[], output?: unknown }> {
+  const hasOutput = run.status === 'completed' && run.output !== undefined
+  if (run.input === undefined && !hasOutput) return {}
   const key = await runEncryptionKey(world, run)
   const { ReadableStream, WritableStream } = publicRevivers(run.runId, key)
-  const value = await hydrateWorkflowReturnValue(run.output, run.runId, key, [], globalThis, { ReadableStream, WritableStream })
-  return toJsonValue(value)
+  const decoded: { input?: unknown[], output?: unknown } = {}
+  if (run.input !== undefined) {
+    const input = toJsonValue(await hydrateWorkflowArguments(run.input, run.runId, key, globalThis, { ReadableStream, WritableStream }))
+    if (Array.isArray(input)) decoded.input = input
+  }
+  if (hasOutput) {
+    const output = toJsonValue(await hydrateWorkflowReturnValue(run.output, run.runId, key, [], globalThis, { ReadableStream, WritableStream }))
+    if (output !== undefined) decoded.output = output
+  }
+  return decoded
 }
 
 /**

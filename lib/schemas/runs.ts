@@ -42,7 +42,7 @@ export const RunSummary = Type.Object({
 })
 export type RunSummary = Static<typeof RunSummary>
 
-const RunError = Type.Object({ message: Type.String(), code: Type.Optional(Type.String()) })
+const RunError = Type.Object({ message: Type.String(), code: Type.Optional(Type.String()), stack: Type.Optional(Type.String()) })
 
 export const Run = Type.Object({
   runId: Type.String(),
@@ -53,7 +53,8 @@ export const Run = Type.Object({
   updatedAt: Type.String({ format: 'date-time' }),
   startedAt: Type.Optional(Type.String({ format: 'date-time' })),
   completedAt: Type.Optional(Type.String({ format: 'date-time' })),
-  output: Type.Optional(Type.Unknown({ description: 'The return value, decoded to JSON (completed runs)' })),
+  input: Type.Optional(Type.Array(Type.Unknown(), { description: 'The workflow arguments, decoded to JSON (GET /v1/runs/:id only)' })),
+  output: Type.Optional(Type.Unknown({ description: 'The return value, decoded to JSON (completed runs; GET /v1/runs/:id only)' })),
   error: Type.Optional(RunError)
 }, {
   title: 'Run',
@@ -76,6 +77,31 @@ export const ResumeResponse = Type.Object({ runId: Type.String(), hookId: Type.S
   examples: [{ runId: RUN_ID, hookId: HOOK_ID }]
 })
 export type ResumeResponse = Static<typeof ResumeResponse>
+
+export const RunHook = Type.Object({
+  hookId: Type.String({ examples: [HOOK_ID] }),
+  runId: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+  isWebhook: Type.Optional(Type.Boolean({ description: "A createWebhook() hook: resumed by requests to its URL (the token is that URL's secret and is never shown)" }))
+}, { title: 'RunHook' })
+export type RunHook = Static<typeof RunHook>
+
+export const HookList = PageOf(RunHook, {
+  examples: [{ data: [{ hookId: HOOK_ID, runId: RUN_ID, createdAt: '2026-01-15T09:30:02.010Z', isWebhook: false }], cursor: null, hasMore: false }]
+})
+
+export type HookList = Static<typeof HookList>
+
+export const HooksQuery = Type.Object(pageQuery(100, 20))
+
+export const HookParams = Type.Object({
+  id: RunParams.properties.id,
+  hookId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$' })
+})
+
+export const ResumeHookBody = Type.Object({
+  payload: Type.Optional(Type.Unknown({ description: 'Delivered to the hook, as resumeHook(token, payload) does' }))
+}, { additionalProperties: false, examples: [{ payload: { approved: true, by: 'ops@example.com' } }] })
 
 export const ListRunsQuery = Type.Object({
   status: Type.Optional(RunStatus),

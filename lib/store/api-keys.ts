@@ -58,6 +58,7 @@ function toIso (ms: number | null): string | null {
 export class ApiKeyStore {
   readonly #db: SqliteDatabase
   readonly #byHash
+  readonly #liveById
   readonly #insert
   readonly #updateSeed
   readonly #touch
@@ -68,6 +69,7 @@ export class ApiKeyStore {
   constructor (db: SqliteDatabase) {
     this.#db = db
     this.#byHash = db.prepare<[Buffer], ApiKeyRow>('SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL')
+    this.#liveById = db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE id = ? AND revoked_at IS NULL')
     this.#insert = db.prepare(`INSERT INTO api_keys (id, key_hash, name, scopes_json, rate_limit_per_minute, source, created_at)
       VALUES (@id, @keyHash, @name, @scopesJson, @rateLimit, @source, @createdAt)`)
     this.#updateSeed = db.prepare(`UPDATE api_keys SET name = @name, scopes_json = @scopesJson, rate_limit_per_minute = @rateLimit
@@ -84,6 +86,12 @@ export class ApiKeyStore {
     if (row === undefined || !timingSafeEqual(row.key_hash, hash)) return undefined
     this.#recordUse(row.id)
     return toIdentity(row)
+  }
+
+  /** The key with this id while it is not revoked (a session made from it lives no longer). */
+  getLive (id: string): ApiKeyIdentity | undefined {
+    const row = this.#liveById.get(id)
+    return row === undefined ? undefined : toIdentity(row)
   }
 
   /** Inserts each seed key once; a key already present takes the configured scopes, name and limit. */

@@ -1,3 +1,5 @@
+import type Database from 'better-sqlite3'
+import { decodeCursor, encodeCursor, type Page } from '../pagination.js'
 import type { SqliteDatabase } from './database.js'
 
 export type AuditOutcome = 'success' | 'failure' | 'denied' | 'duplicate' | (string & {})
@@ -23,6 +25,13 @@ export interface AuditRecord {
   metadata: { correlationId: string, runId?: string } & Record<string, unknown>
 }
 
+/** What `GET /v1/audit` filters by; every given field must match exactly. */
+export interface AuditFilter {
+  correlationId?: string
+  actorKeyId?: string
+  action?: string
+}
+
 interface AuditRow {
   id: number
   at: number
@@ -45,13 +54,25 @@ function toRecord (row: AuditRow): AuditRecord {
   }
 }
 
+const FILTER_COLUMNS: Record<keyof AuditFilter, string> = {
+  correlationId: "json_extract(metadata_json, '$.correlationId')",
+  actorKeyId: 'actor_key_id',
+  action: 'action'
+}
+
+type AuditPosition = { before: number }
+const isAuditPosition = (value: Record<string, unknown>): boolean => Number.isSafeInteger(value.before)
+
 /** One row per mutating request; found again by correlation id through an expression index. */
 export class AuditLog {
+  readonly #db: SqliteDatabase
   readonly #insert
   readonly #byCorrelation
   readonly #recent
+  readonly #queries = new Map<string, Database.Statement<unknown[], AuditRow>>()
 
   constructor (db: SqliteDatabase) {
+    this.#db = db
     this.#insert = db.prepare(`INSERT INTO audit_log (at, actor_key_id, action, target, outcome, metadata_json)
       VALUES (?, ?, ?, ?, ?, ?)`)
     this.#byCorrelation = db.prepare<[string], AuditRow>(
@@ -75,5 +96,23 @@ export class AuditLog {
 
   recent (limit = 100): AuditRecord[] {
     return this.#recent.all(limit).map(toRecord)
+  }
+
+  /** Rows matching `filter`, newest first; the cursor continues below the last row shown. */
+  query (filter: AuditFilter, limit: number, cursor?: string): Page<AuditRecord> {
+    const position = decodeCursor<AuditPosition>(cursor, isAuditPosition)
+    const fields = (Object.keys(FILTER_COLUMNS) as Array<keyof AuditFilter>).filter((field) => filter[field] !== undefined)
+    const conditions = [...fields.map((field) => `${FILTER_COLUMNS[field]} = ?`), ...(position !== undefined ? ['id < ?'] : [])]
+    const sql = `SELECT * FROM audit_log${conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`
+    let statement = this.#queries.get(sql)
+    if (statement === undefined) {
+      statement = this.#db.prepare<unknown[], AuditRow>(sql)
+      this.#queries.set(sql, statement)
+    }
+    // One row more than asked says whether there is a next page.
+    const rows = statement.all(...fields.map((field) => filter[field]), ...(position !== undefined ? [position.before] : []), limit + 1)
+    const page = rows.slice(0, limit).map(toRecord)
+    const hasMore = rows.length > limit
+    return { data: page, cursor: hasMore ? encodeCursor({ before: page[page.length - 1].id }) : null, hasMore }
   }
 }

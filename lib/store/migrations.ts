@@ -114,5 +114,16 @@ export const MIGRATIONS: readonly string[] = [
 
   DELETE FROM idempotency_records WHERE api_key_id LIKE 'webhook:%' AND scope = 'POST /v1/runs';
   DROP TABLE webhook_deliveries;
+  `,
+  /* 4: the dashboard's sign-in sessions; a session's id is the SHA-256 of its cookie, never the cookie */ `
+  CREATE TABLE ui_sessions (
+    id TEXT PRIMARY KEY,
+    api_key_id TEXT NOT NULL REFERENCES api_keys (id),
+    created_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX ui_sessions_api_key_id ON ui_sessions (api_key_id);
+  CREATE INDEX ui_sessions_expires_at ON ui_sessions (expires_at);
   `
 ]

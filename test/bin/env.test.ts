@@ -23,6 +23,14 @@ test('readStandaloneSettings leaves unset or empty settings to the defaults', ()
   assert.equal(settings.compute, 'in-process')
 })
 
+test('COMPUTE_WORKER_UI turns the dashboard off; its session limits are read in minutes and hours', () => {
+  const ui = (env: Record<string, string>): unknown => readStandaloneSettings(env).options.ui
+  assert.equal(ui({}), true)
+  assert.equal(ui({ COMPUTE_WORKER_UI: 'false' }), false)
+  assert.equal(ui({ COMPUTE_WORKER_UI: 'true' }), true)
+  assert.deepEqual(ui({ COMPUTE_WORKER_UI_SESSION_IDLE_MINUTES: '15', COMPUTE_WORKER_UI_SESSION_MAX_HOURS: '8' }), { sessionIdleMinutes: 15, sessionMaxHours: 8 })
+})
+
 test('COMPUTE_WORKER_TRUST_PROXY: true/false words and a hop count', () => {
   const trust = (value: string): unknown => readStandaloneSettings({ COMPUTE_WORKER_TRUST_PROXY: value }).options.trustProxy
   assert.equal(trust('true'), true)
@@ -40,7 +48,9 @@ test('a bad value is a SettingsError that names the variable', () => {
     [{ COMPUTE_WORKER_DEPLOYMENT_MEMORY_MB: '16' }, 'COMPUTE_WORKER_DEPLOYMENT_MEMORY_MB'],
     [{ COMPUTE_WORKER_DEPLOYMENT_MEMORY_MB: '1.5' }, 'COMPUTE_WORKER_DEPLOYMENT_MEMORY_MB'],
     [{ COMPUTE_WORKER_COMPUTE: 'remote' }, 'COMPUTE_WORKER_COMPUTE'],
-    [{ COMPUTE_WORKER_REQUIRE_HTTPS: 'maybe' }, 'COMPUTE_WORKER_REQUIRE_HTTPS']
+    [{ COMPUTE_WORKER_REQUIRE_HTTPS: 'maybe' }, 'COMPUTE_WORKER_REQUIRE_HTTPS'],
+    [{ COMPUTE_WORKER_UI: 'perhaps' }, 'COMPUTE_WORKER_UI'],
+    [{ COMPUTE_WORKER_UI_SESSION_IDLE_MINUTES: '0' }, 'COMPUTE_WORKER_UI_SESSION_IDLE_MINUTES']
   ]
   for (const [env, variable] of cases) {
     assert.throws(() => readStandaloneSettings(env), (error: unknown) => {

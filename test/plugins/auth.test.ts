@@ -21,6 +21,7 @@ const keyFor: Record<Scope, string> = {
   'deploy:read': KEYS.deployRead,
   'deploy:write': KEYS.deployWrite,
   'world:proxy': KEYS.worldProxy,
+  'audit:read': KEYS.auditRead,
   'metrics:read': KEYS.metricsRead
 }
 

@@ -4,17 +4,17 @@ import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { ApiError } from '../../../lib/errors.js'
 import { STREAM_START_INDEX_HEADER } from '../../../lib/headers.js'
-import { cancelRun, resumeHook } from '../../../lib/runs/control.js'
+import { cancelRun, listRunHooks, resumeHook, resumeHookById, type ResumeOptions } from '../../../lib/runs/control.js'
 import { listRunEvents, listRuns } from '../../../lib/runs/listing.js'
 import { openRunStream, streamBody, type StreamFormat } from '../../../lib/runs/stream.js'
 import { newRunId, type TriggerPlan } from '../../../lib/runs/trigger.js'
-import { decodeRunOutput, runView } from '../../../lib/runs/view.js'
+import { decodeRunData, runView } from '../../../lib/runs/view.js'
 import { LANE_BODY_LIMITS } from '../../../lib/world-proxy/limits.js'
 import { getRun } from '../../../lib/runs/world-errors.js'
 import { AUTHENTICATED_ERRORS, ErrorResponse } from '../../../lib/schemas/common.js'
 import {
-  EventList, EventsQuery, ListRunsQuery, ResumeBody, ResumeResponse, Run, RunList, RunParams, RunQuery,
-  RunSummary, StreamQuery, TriggerBody, TriggerHeaders
+  EventList, EventsQuery, HookList, HookParams, HooksQuery, ListRunsQuery, ResumeBody, ResumeHookBody, ResumeResponse,
+  Run, RunList, RunParams, RunQuery, RunSummary, StreamQuery, TriggerBody, TriggerHeaders
 } from '../../../lib/schemas/runs.js'
 
 // A trigger's input and a resume's payload each become one World event: the internal lane's limit for one.
@@ -46,6 +46,13 @@ async function refuseScalarInput (request: FastifyRequest): Promise<void> {
     throw new ApiError(400, 'validation_error', 'body/input must be an array of arguments', {
       details: { validation: [{ in: 'body', path: '/input', message: 'must be array' }] }
     })
+  }
+}
+
+function resumeOptions (request: FastifyRequest): ResumeOptions {
+  return {
+    correlationId: request.correlationId,
+    onEnqueueFailure: (error, runId) => request.log.error({ err: error, runId }, 'resume: the run could not be woken up')
   }
 }
 
@@ -95,7 +102,7 @@ const runs: FastifyPluginAsyncTypebox = async (fastify) => {
     config: { scope: 'runs:read' },
     schema: {
       tags,
-      summary: 'A run, with its output decoded to JSON (resolveData=none skips it)',
+      summary: 'A run, with its input and output decoded to JSON (resolveData=none skips them)',
       params: RunParams,
       querystring: RunQuery,
       response: { 200: Run, ...ERRORS }
@@ -104,11 +111,7 @@ const runs: FastifyPluginAsyncTypebox = async (fastify) => {
     const resolveData = request.query.resolveData
     const run = await getRun(world, request.params.id, resolveData)
     const view = runView(run)
-    if (resolveData === 'all' && run.status === 'completed') {
-      const output = await decodeRunOutput(world, run as WorkflowRun)
-      if (output !== undefined) view.output = output
-    }
-    return view
+    return resolveData === 'all' ? { ...view, ...await decodeRunData(world, run as WorkflowRun) } : view
   })
 
   fastify.post('/:id/cancel', {
@@ -134,12 +137,35 @@ const runs: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: ResumeResponse, 409: ErrorResponse, ...ERRORS }
     }
   }, async (request) => {
-    const resumed = await resumeHook(world, request.body.token, request.body.payload, {
-      correlationId: request.correlationId,
-      onEnqueueFailure: (error, runId) => request.log.error({ err: error, runId }, 'resume: the run could not be woken up')
-    })
+    const resumed = await resumeHook(world, request.body.token, request.body.payload, resumeOptions(request))
     request.auditFacts = { target: resumed.hookId, runId: resumed.runId }
     return resumed
+  })
+
+  fastify.get('/:id/hooks', {
+    config: { scope: 'runs:read' },
+    schema: {
+      tags,
+      summary: 'The hooks a run waits on, oldest first (no tokens)',
+      params: RunParams,
+      querystring: HooksQuery,
+      response: { 200: HookList, ...ERRORS }
+    }
+  }, async (request) => await listRunHooks(world, request.params.id, request.query.limit, request.query.cursor))
+
+  fastify.post('/:id/hooks/:hookId/resume', {
+    bodyLimit: RUN_BODY_LIMIT,
+    config: { scope: 'runs:write', audit: 'runs.resume' },
+    schema: {
+      tags,
+      summary: 'Deliver a payload to one of the hooks a run waits on, named by its id (no token needed)',
+      params: HookParams,
+      body: ResumeHookBody,
+      response: { 200: ResumeResponse, 409: ErrorResponse, ...ERRORS }
+    }
+  }, async (request) => {
+    request.auditFacts = { target: request.params.hookId, runId: request.params.id }
+    return await resumeHookById(world, request.params.id, request.params.hookId, request.body?.payload, resumeOptions(request))
   })
 
   fastify.get('/:id/events', {

@@ -199,6 +199,20 @@ test('ComputeClient against the real public routes of a listening worker', async
     assert.deepEqual([again.code, again.correlationId], ['hook_not_found', 'corr-resume'])
   })
 
+  await t.test('listRunHooks and resumeRunHook: by hook id, no token; listAudit reads the rows by correlation id', async () => {
+    const run = await triggers.triggerRun({ workflowName: 'approval', input: ['h-1'] })
+    await waitForHook(world, 'approval:h-1')
+    const hooks = await admin.listRunHooks(run.runId)
+    assert.equal(hooks.data.length, 1)
+    assert.equal('token' in hooks.data[0], false)
+    const resumed = await admin.resumeRunHook(run.runId, hooks.data[0].hookId, { approved: true, by: 'id' }, { correlationId: 'corr-resume-by-id' })
+    assert.deepEqual(resumed, { runId: run.runId, hookId: hooks.data[0].hookId })
+    const done = await until(async () => { const now = await admin.getRun(run.runId); return finished(now) ? now : undefined }, 'approval by id')
+    assert.deepEqual(done.output, { orderId: 'h-1', approved: { approved: true, by: 'id' } })
+    const rows = await admin.listAudit({ correlationId: 'corr-resume-by-id' })
+    assert.deepEqual(rows.data.map((row) => [row.action, row.outcome, row.metadata.runId]), [['runs.resume', 'success', run.runId]])
+  })
+
   await t.test('cancelRun cancels; a finished run is run_already_finished; an unknown one run_not_found', async () => {
     const run = await triggers.triggerRun({ workflowName: 'approval', input: ['c-1'] })
     await waitForHook(world, 'approval:c-1')

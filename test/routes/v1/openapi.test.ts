@@ -16,6 +16,8 @@ import { bearer, build, KEYS, testOptions } from '../../helper.js'
 const HIDDEN = [
   // The Swagger UI page, its JSON/YAML copies of the document and its static assets.
   '/docs',
+  // The operator's dashboard: HTML pages for a browser session, clients of the documented routes.
+  '/ui',
   // The executor's queue delivery routes (world-postgres delivers jobs over HTTP to the worker
   // itself): plumbing between the World and this process, not an API anyone should call.
   '/.well-known/workflow/v1/'
