@@ -14,10 +14,12 @@ import deploymentsPlugin from './plugins/deployments.js'
 import errorsPlugin from './plugins/errors.js'
 import httpsPlugin from './plugins/https.js'
 import idempotencyPlugin from './plugins/idempotency.js'
+import metricsPlugin from './plugins/metrics.js'
 import openapiPlugin from './plugins/openapi.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import runsPlugin from './plugins/runs.js'
 import storagePlugin from './plugins/storage.js'
+import tracingPlugin from './plugins/tracing.js'
 import uiPlugin from './plugins/ui.js'
 import validationPlugin from './plugins/validation.js'
 import webhooksPlugin from './plugins/webhooks.js'
@@ -72,6 +74,9 @@ export const computeWorkerPlugin: FastifyPluginAsync<ComputeWorkerPluginOptions>
   await fastify.register(errorsPlugin)
   await fastify.register(correlationPlugin, { requestIdIsCorrelationId: opts[kRequestIdIsCorrelationId] === true })
   await fastify.register(closingPlugin)
+  // Before the plugins that count what they do (storage, World, webhooks) and every route.
+  await fastify.register(metricsPlugin, { enabled: config.metrics })
+  await fastify.register(tracingPlugin)
   await fastify.register(storagePlugin, { sqlitePath: config.sqlitePath, seedApiKeys: config.seedApiKeys })
   await fastify.register(worldPlugin, { world: config.world, compute: config.compute, artifactDir: config.artifactDir })
   // Hook order matters: correlation, HTTPS guard, key identification, the dashboard's session,

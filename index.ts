@@ -11,6 +11,7 @@ export type { ComputeWorkerOptions, SeedApiKey, UiOptions } from './lib/options.
 export { createInProcessCompute, type InProcessComputeOptions } from './lib/compute/index.js'
 export type { ComputeExecutor, ComputeContext, DeliveryEndpoint } from './lib/compute/types.js'
 export { SCOPES, type Scope } from './lib/scopes.js'
+export { startTracing, type WorkerTracing, type WorkerTracingOptions } from './lib/observability/start-tracing.js'
 export { createWorldForTarget, type WorldTargetSettings } from './lib/world/create-world.js'
 export { withDeliverySecret, type DeliverySecretOptions } from './lib/world/signed-deliveries.js'
 export { StrictRemoteGuardError } from './lib/strict-guard.js'

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { measureDatabase } from '../lib/observability/measured-database.js'
 import type { SeedApiKey } from '../lib/options.js'
 import { ApiKeyStore } from '../lib/store/api-keys.js'
 import { AuditLog } from '../lib/store/audit-log.js'
@@ -19,7 +20,8 @@ export interface StorageOptions {
 }
 
 export default fp<StorageOptions>(async function storagePlugin (fastify, opts) {
-  const db = openDatabase(opts.sqlitePath)
+  const opened = openDatabase(opts.sqlitePath)
+  const db = fastify.metrics === undefined ? opened : measureDatabase(opened, fastify.metrics)
   fastify.addHook('onClose', async () => { db.close() })
 
   const apiKeys = new ApiKeyStore(db)

@@ -1,13 +1,16 @@
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
 import { Worker, type ResourceLimits, type Transferable } from 'node:worker_threads'
+import { context } from '@opentelemetry/api'
 import type { World } from '@workflow/world'
 import { BoundedSet } from '../bounded.js'
 import { redactText } from '../logging.js'
+import { threadSpanSink } from '../observability/thread-spans.js'
+import { contextFromCarrier } from '../observability/tracing.js'
 import {
   FORWARDED_WORLD_METHODS, fromWireError, toWireError,
   type DeliveryKind, type DeliveryMeta, type DeliveryResult, type MainToThread,
-  type ThreadData, type ThreadToMain, type WireRequest, type WireResponse
+  type ThreadData, type ThreadToMain, type TraceCarrier, type WireRequest, type WireResponse
 } from './protocol.js'
 
 /** An executor-side failure: the message never reached the deployment's SDK runtime. */
@@ -66,6 +69,8 @@ export class DeploymentThread {
   /** Resolves once both bundles are loaded; rejects when loading fails or the thread dies first. */
   readonly ready: Promise<void>
   lastActiveAt = Date.now()
+  /** The thread's V8 heap in use, as its last answer to a check reported it. */
+  heapUsedBytes: number | undefined
   private readonly worker: Worker
   private readonly world: World
   private readonly allowed: Set<string>
@@ -91,14 +96,17 @@ export class DeploymentThread {
       worldMethods: methods,
       specVersion: options.world.specVersion,
       streamFlushIntervalMs: options.world.streamFlushIntervalMs,
-      resolveFallbackUrl: import.meta.url
+      resolveFallbackUrl: import.meta.url,
+      tracing: threadSpanSink() !== undefined
     }, options.resourceLimits)
 
     this.ready = new Promise<void>((resolve, reject) => {
       this.worker.on('message', (message: ThreadToMain) => {
         if (message.type === 'ready') resolve()
-        else if (message.type === 'pong') this.pings.get(message.id)?.()
-        else if (message.type === 'load-failed') reject(new DeploymentUnavailableError(this.deploymentId, 'its code failed to load', { cause: fromWireError(message.error) }))
+        else if (message.type === 'pong') {
+          this.heapUsedBytes = message.heapUsedBytes
+          this.pings.get(message.id)?.()
+        } else if (message.type === 'load-failed') reject(new DeploymentUnavailableError(this.deploymentId, 'its code failed to load', { cause: fromWireError(message.error) }))
         else this.receive(message)
       })
       this.worker.once('exit', (code) => {
@@ -139,13 +147,14 @@ export class DeploymentThread {
     return !this.exited
   }
 
-  async deliver (kind: DeliveryKind, message: unknown, meta: DeliveryMeta): Promise<DeliveryResult> {
-    return await this.request((id) => ({ type: 'deliver', id, kind, message, meta })) as DeliveryResult
+  /** `trace`: the delivery's own trace context, parent of the runtime's spans in the thread. */
+  async deliver (kind: DeliveryKind, message: unknown, meta: DeliveryMeta, trace?: TraceCarrier): Promise<DeliveryResult> {
+    return await this.request((id) => ({ type: 'deliver', id, kind, message, meta, trace })) as DeliveryResult
   }
 
-  async webhook (request: WireRequest, token: string): Promise<WireResponse> {
+  async webhook (request: WireRequest, token: string, trace?: TraceCarrier): Promise<WireResponse> {
     this.#secrets.add(token)
-    return await this.request((id) => ({ type: 'webhook', id, request }), request.body === null ? [] : [request.body]) as WireResponse
+    return await this.request((id) => ({ type: 'webhook', id, request, trace }), request.body === null ? [] : [request.body]) as WireResponse
   }
 
   /**
@@ -204,7 +213,12 @@ export class DeploymentThread {
         break
       }
       case 'world-call':
-        void this.serveWorldCall(message.id, message.method, message.args)
+        // In the trace context of the thread's caller: the World's own spans (world-local's) join its trace.
+        if (message.trace === undefined) void this.serveWorldCall(message.id, message.method, message.args)
+        else void context.with(contextFromCarrier(message.trace), async () => await this.serveWorldCall(message.id, message.method, message.args))
+        break
+      case 'spans':
+        threadSpanSink()?.(message.spans)
         break
       case 'log':
         this.options.log(message.level, message.message, {
