@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
 import { test } from 'node:test'
 import { createInProcessCompute } from '../../lib/compute/index.js'
-import { KEYS, bearer, build } from '../helper.js'
+import { KEYS, bearer, build, until } from '../helper.js'
 import { parsePrometheusText, valueOf, type Sample } from '../prometheus-text.js'
 import { deployFixture, triggerRun, waitForRun } from '../public-lane.js'
 
@@ -48,9 +48,14 @@ test('metrics scraped after real runs count what happened, with bounded labels o
     .map(async (runId: string) => await waitForRun(app, runId, finished)))
   assert.deepEqual(runs.map((run) => run.status), ['completed', 'completed', 'failed', 'completed'])
 
-  const scrape = await app.inject({ url: '/metrics', headers: bearer(KEYS.metricsRead) })
-  assert.equal(scrape.statusCode, 200)
-  const samples = parsePrometheusText(scrape.body)
+  // A run reads as finished once the World stored it; its closing event is counted when the
+  // World's events.create returns in this process, a moment later.
+  const samples = await until(async () => {
+    const scrape = await app.inject({ url: '/metrics', headers: bearer(KEYS.metricsRead) })
+    assert.equal(scrape.statusCode, 200)
+    const parsed = parsePrometheusText(scrape.body)
+    return valueOf(parsed, 'compute_worker_runs_finished_total', {}) === runs.length ? parsed : undefined
+  }, 'every finished run counted')
   const count = (name: string, labels: Record<string, string> = {}) => valueOf(samples, name, labels)
 
   await t.test('triggers by source and outcome', () => {
