@@ -4,6 +4,7 @@ import autoload from '@fastify/autoload'
 import type { FastifyPluginAsync } from 'fastify'
 import { resolveOptions, type ComputeWorkerOptions, type ResolvedOptions } from './lib/options.js'
 import { enforceStrictRemoteGuard } from './lib/strict-guard.js'
+import { MAX_PARAM_LENGTH, maxParamLengthOf } from './server-options.js'
 import auditPlugin from './plugins/audit.js'
 import authPlugin from './plugins/auth.js'
 import closingPlugin from './plugins/closing.js'
@@ -13,10 +14,12 @@ import deploymentsPlugin from './plugins/deployments.js'
 import errorsPlugin from './plugins/errors.js'
 import httpsPlugin from './plugins/https.js'
 import idempotencyPlugin from './plugins/idempotency.js'
+import metricsPlugin from './plugins/metrics.js'
 import openapiPlugin from './plugins/openapi.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import runsPlugin from './plugins/runs.js'
 import storagePlugin from './plugins/storage.js'
+import tracingPlugin from './plugins/tracing.js'
 import uiPlugin from './plugins/ui.js'
 import validationPlugin from './plugins/validation.js'
 import webhooksPlugin from './plugins/webhooks.js'
@@ -56,6 +59,10 @@ export function prepareOptions (options: ComputeWorkerOptions, warn: (message: s
  */
 export const computeWorkerPlugin: FastifyPluginAsync<ComputeWorkerPluginOptions> = async function computeWorker (fastify, opts) {
   const config = opts[kResolvedOptions] ?? prepareOptions(opts, (message) => fastify.log.warn(message))
+  if (maxParamLengthOf(fastify) < MAX_PARAM_LENGTH) {
+    // A host's instance: its router refuses longer path parameters (hook tokens) in Fastify's own shape.
+    fastify.log.warn(`compute-worker: this Fastify instance takes path parameters of up to ${maxParamLengthOf(fastify)} characters, hook tokens need ${MAX_PARAM_LENGTH}: create it with Fastify({ ...computeWorkerServerOptions })`)
+  }
 
   // Contract §3: a JSON route given text/plain is 415, like any other media type it does not
   // take. Fastify ships a text/plain parser; it goes for the worker's routes only (a host app's
@@ -67,6 +74,9 @@ export const computeWorkerPlugin: FastifyPluginAsync<ComputeWorkerPluginOptions>
   await fastify.register(errorsPlugin)
   await fastify.register(correlationPlugin, { requestIdIsCorrelationId: opts[kRequestIdIsCorrelationId] === true })
   await fastify.register(closingPlugin)
+  // Before the plugins that count what they do (storage, World, webhooks) and every route.
+  await fastify.register(metricsPlugin, { enabled: config.metrics })
+  await fastify.register(tracingPlugin)
   await fastify.register(storagePlugin, { sqlitePath: config.sqlitePath, database: config.database, artifactDir: config.artifactDir, seedApiKeys: config.seedApiKeys })
   await fastify.register(worldPlugin, { world: config.world, compute: config.compute, artifactDir: config.artifactDir })
   // Hook order matters: correlation, HTTPS guard, key identification, the dashboard's session,

@@ -6,10 +6,12 @@ export {
   type StartedComputeWorkerServer
 } from './server.js'
 export { computeWorkerPlugin, type ComputeWorkerPluginOptions } from './app.js'
+export { computeWorkerServerOptions } from './server-options.js'
 export type { ComputeWorkerOptions, SeedApiKey, UiOptions } from './lib/options.js'
 export { createInProcessCompute, type InProcessComputeOptions } from './lib/compute/index.js'
 export type { ComputeExecutor, ComputeContext, DeliveryEndpoint } from './lib/compute/types.js'
 export { SCOPES, type Scope } from './lib/scopes.js'
+export { startTracing, type WorkerTracing, type WorkerTracingOptions } from './lib/observability/start-tracing.js'
 export { createWorldForTarget, type WorldTargetSettings } from './lib/world/create-world.js'
 export { withDeliverySecret, type DeliverySecretOptions } from './lib/world/signed-deliveries.js'
 export { StrictRemoteGuardError } from './lib/strict-guard.js'

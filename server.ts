@@ -6,6 +6,7 @@ import { computeWorkerPlugin, kRequestIdIsCorrelationId, kResolvedOptions, prepa
 import { correlationRequestId } from './plugins/correlation.js'
 import { loggerOptions } from './lib/logging.js'
 import type { ComputeWorkerOptions } from './lib/options.js'
+import { computeWorkerServerOptions } from './server-options.js'
 
 /** Largest body any route accepts; routes set tighter limits of their own. */
 const MAX_BODY_BYTES = 128 * 1024 * 1024
@@ -32,6 +33,7 @@ export function buildComputeWorkerApp (
     // plugins/closing.ts answers those requests in the contract's shape.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
+    ...computeWorkerServerOptions,
     ...serverOptions
   } as FastifyServerOptions)
   for (const message of warnings) app.log.warn(message)

@@ -19,7 +19,8 @@ const BENCHMARKS: Array<{ file: string, args: string[] }> = [
   { file: 'trigger.ts', args },
   { file: 'health.ts', args },
   { file: 'remote-world.ts', args: quick ? ['--quick'] : [] },
-  { file: 'compute.ts', args: quick ? ['--runs', '20', '--repeat', '1'] : [] }
+  { file: 'compute.ts', args: quick ? ['--runs', '20', '--repeat', '1'] : [] },
+  { file: 'tracing.ts', args: quick ? ['--runs', '20', '--repeat', '1'] : [] }
 ]
 
 async function run (file: string, benchArgs: string[]): Promise<{ code: number | null, ratios: string[] }> {

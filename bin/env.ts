@@ -22,6 +22,14 @@ export interface StandaloneSettings {
     threadMemoryMb: number | undefined
   }
   options: Omit<ComputeWorkerOptions, 'world' | 'compute'>
+  /** Set when OTEL_* configure a trace exporter: tracing is off otherwise. */
+  tracing: TracingSettings | undefined
+}
+
+/** The span exporters OTEL_TRACES_EXPORTER names, and the OTLP protocol. */
+export interface TracingSettings {
+  exporters: Array<'otlp' | 'console'>
+  protocol: 'http/protobuf' | 'http/json'
 }
 
 export class SettingsError extends Error {
@@ -95,6 +103,28 @@ function postgres (env: Env, targetWorld: string): PostgresWorldSettings | undef
   }
 }
 
+/**
+ * Tracing is on when OTEL_TRACES_EXPORTER names an exporter, or an OTLP endpoint is set without
+ * it (the SDK's default exporter is otlp); OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none
+ * turn it off. The exporters read their other OTEL_EXPORTER_OTLP_* variables themselves.
+ */
+function tracing (env: Env): TracingSettings | undefined {
+  if (boolean(env, 'OTEL_SDK_DISABLED') === true) return undefined
+  const named = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean)
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim()
+  const exporters = named.length === 0 && endpoint !== undefined ? ['otlp'] : named.filter((name) => name !== 'none')
+  if (exporters.length === 0) return undefined
+  for (const name of exporters) {
+    if (name !== 'otlp' && name !== 'console') throw new SettingsError('OTEL_TRACES_EXPORTER', `must list otlp, console or none, got "${name}"`)
+  }
+  const protocolVariable = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?.trim() ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL'
+  const protocol = env[protocolVariable]?.trim() || 'http/protobuf'
+  if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
+    throw new SettingsError(protocolVariable, `must be http/protobuf or http/json (grpc is not built in), got "${protocol}"`)
+  }
+  return { exporters: [...new Set(exporters)] as TracingSettings['exporters'], protocol }
+}
+
 /** `COMPUTE_WORKER_SQLITE_PATH`: the control-plane file, shared by the server and the admin commands. */
 export function readSqlitePath (env: Env = process.env): string {
   return env.COMPUTE_WORKER_SQLITE_PATH?.trim() || DEFAULTS.sqlitePath
@@ -138,6 +168,7 @@ export function readStandaloneSettings (env: Env = process.env): StandaloneSetti
       maxLoadedDeployments: integer(env, 'COMPUTE_WORKER_MAX_LOADED_DEPLOYMENTS', 1, 1_000),
       threadMemoryMb: integer(env, 'COMPUTE_WORKER_DEPLOYMENT_MEMORY_MB', 32, 1_048_576)
     },
+    tracing: tracing(env),
     options: {
       targetWorld,
       expectedTargetWorld: env.COMPUTE_WORKER_EXPECTED_TARGET_WORLD?.trim() || undefined,
@@ -151,7 +182,8 @@ export function readStandaloneSettings (env: Env = process.env): StandaloneSetti
       maxDeploymentBytes: integer(env, 'COMPUTE_WORKER_MAX_DEPLOYMENT_BYTES', 1, Number.MAX_SAFE_INTEGER),
       idempotencyRetentionHours: integer(env, 'COMPUTE_WORKER_IDEMPOTENCY_RETENTION_HOURS', 1, 24 * 365),
       webhooks: json(env, 'COMPUTE_WORKER_WEBHOOKS') as ComputeWorkerOptions['webhooks'],
-      ui: ui(env)
+      ui: ui(env),
+      metrics: boolean(env, 'COMPUTE_WORKER_METRICS')
     }
   }
 }

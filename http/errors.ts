@@ -7,7 +7,9 @@ import { classifyWorldError, WORLD_ERROR_CODES, worldErrorNameFor } from '../lib
  * Codes only a bare status gets (an error of Fastify or of a plugin that carries nothing but a
  * `statusCode`); nothing of the worker throws them.
  */
-type BareStatusCode = 'method_not_allowed' | 'not_acceptable' | 'conflict' | 'gone' | 'unprocessable_entity'
+type BareStatusCode =
+  | 'method_not_allowed' | 'not_acceptable' | 'request_timeout' | 'conflict' | 'gone' | 'uri_too_long'
+  | 'unprocessable_entity' | 'headers_too_large'
 
 export type AnswerCode = ErrorCode | BareStatusCode
 
@@ -45,9 +47,12 @@ const WORKER_CODES: Record<WorkerErrorCode | BareStatusCode, ErrorCodeEntry> = {
   not_ready: { status: 503, when: 'the World or the database is unavailable, or the worker is shutting down' },
   method_not_allowed: { status: 405 },
   not_acceptable: { status: 406 },
+  request_timeout: { status: 408 },
   conflict: { status: 409 },
   gone: { status: 410 },
-  unprocessable_entity: { status: 422 }
+  uri_too_long: { status: 414 },
+  unprocessable_entity: { status: 422 },
+  headers_too_large: { status: 431 }
 }
 
 /** Said of a World code beyond "the World's <class>". */
@@ -72,13 +77,14 @@ export const ERROR_CODES: Readonly<Record<AnswerCode, ErrorCodeEntry>> = {
 
 /** The code an error carrying only a status gets, per status. */
 const BARE_STATUS_CODES: AnswerCode[] = [
-  'validation_error', 'unauthorized', 'forbidden', 'not_found', 'method_not_allowed', 'not_acceptable', 'conflict', 'gone',
-  'precondition_failed', 'payload_too_large', 'unsupported_media_type', 'unprocessable_entity', 'too_early', 'rate_limited',
-  'internal_error', 'not_implemented', 'not_ready'
+  'validation_error', 'unauthorized', 'forbidden', 'not_found', 'method_not_allowed', 'not_acceptable', 'request_timeout',
+  'conflict', 'gone', 'precondition_failed', 'payload_too_large', 'uri_too_long', 'unsupported_media_type',
+  'unprocessable_entity', 'too_early', 'rate_limited', 'headers_too_large', 'internal_error', 'not_implemented', 'not_ready'
 ]
 const CODE_OF_BARE_STATUS = new Map(BARE_STATUS_CODES.map((code) => [ERROR_CODES[code].status, code]))
 
-function codeOfBareStatus (status: number): string {
+/** The code of an error that carries nothing but its status (Fastify's own, a plugin's, the HTTP server's). */
+export function codeOfBareStatus (status: number): string {
   return CODE_OF_BARE_STATUS.get(status) ?? (status >= 500 ? 'internal_error' : 'bad_request')
 }
 

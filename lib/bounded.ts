@@ -17,6 +17,10 @@ export class BoundedMap<K, V> {
   delete (key: K): void {
     this.entries.delete(key)
   }
+
+  keys (): IterableIterator<K> {
+    return this.entries.keys()
+  }
 }
 
 /** A set that forgets its oldest members beyond `limit` (`add` refreshes). */
@@ -33,5 +37,9 @@ export class BoundedSet<T> {
 
   add (item: T): void {
     this.#members.set(item, true)
+  }
+
+  [Symbol.iterator] (): IterableIterator<T> {
+    return this.#members.keys()
   }
 }

@@ -71,6 +71,8 @@ export interface ComputeWorkerOptions {
   onWebhook?: OnWebhook
   /** The operator's dashboard at `/ui` (default on); `false` serves none of it. */
   ui?: boolean | UiOptions
+  /** `GET /metrics` in the Prometheus text format (scope `metrics:read`); false collects nothing. Default true. */
+  metrics?: boolean
   /** Fastify logger options of the standalone fronts (ignored by `computeWorkerPlugin`). */
   logger?: FastifyServerOptions['logger'] | boolean
 }
@@ -97,6 +99,7 @@ export interface ResolvedOptions {
   onWebhook: OnWebhook | undefined
   /** The dashboard's settings; false when it is off. */
   ui: { sessionLimits: UiSessionLimits } | false
+  metrics: boolean
 }
 
 export const DEFAULTS = {
@@ -192,6 +195,9 @@ export function resolveOptions (options: ComputeWorkerOptions): ResolvedOptions 
   if (options.onWebhook !== undefined && typeof options.onWebhook !== 'function') {
     throw new OptionsError('onWebhook', 'must be a function')
   }
+  if (options.metrics !== undefined && typeof options.metrics !== 'boolean') {
+    throw new OptionsError('metrics', `must be true or false, got ${JSON.stringify(options.metrics)}`)
+  }
   return {
     world: options.world,
     compute: options.compute,
@@ -211,6 +217,7 @@ export function resolveOptions (options: ComputeWorkerOptions): ResolvedOptions 
     lanePingIntervalMs: optionalInteger('lanePingIntervalMs', options.lanePingIntervalMs, 1),
     webhookProviders: parseWebhookProviders(options.webhooks ?? {}),
     onWebhook: options.onWebhook,
-    ui: resolveUi(options.ui)
+    ui: resolveUi(options.ui),
+    metrics: options.metrics ?? true
   }
 }

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { measureControlPlane } from '../lib/observability/measured-control-plane.js'
 import type { SeedApiKey } from '../lib/options.js'
 import { ApiKeyStore } from '../lib/store/api-keys.js'
 import { AuditLog } from '../lib/store/audit-log.js'
@@ -19,7 +20,8 @@ export interface StorageOptions extends ControlPlaneLocation {
 }
 
 export default fp<StorageOptions>(async function storagePlugin (fastify, opts) {
-  const controlPlane = await openControlPlane(opts)
+  const opened = await openControlPlane(opts)
+  const controlPlane = fastify.metrics === undefined ? opened : measureControlPlane(opened, fastify.metrics)
   if (controlPlane.kind === 'postgres') fastify.log.info({ database: controlPlane.location }, 'control plane: PostgreSQL')
 
   const apiKeys = new ApiKeyStore(controlPlane.apiKeys)

@@ -1,6 +1,7 @@
 import type { World } from '@workflow/world'
 import fp from 'fastify-plugin'
 import type { ComputeExecutor } from '../lib/compute/types.js'
+import { measureWorld } from '../lib/observability/measured-world.js'
 import { createWorldProbe, type WorldProbe } from '../lib/world/probe.js'
 
 declare module 'fastify' {
@@ -21,7 +22,9 @@ export interface WorldPluginOptions {
 }
 
 export default fp<WorldPluginOptions>(async function worldPlugin (fastify, opts) {
-  const { world, compute, artifactDir } = opts
+  const { compute, artifactDir } = opts
+  const metrics = fastify.metrics
+  const world = metrics === undefined ? opts.world : measureWorld(opts.world, metrics)
   fastify.decorate('workflowWorld', world)
   fastify.decorate('workflowWorldProbe', createWorldProbe(world))
   fastify.decorate('compute', compute)
@@ -29,7 +32,7 @@ export default fp<WorldPluginOptions>(async function worldPlugin (fastify, opts)
   fastify.addHook('onReady', async () => {
     // The executor attaches to the queue first: world.start() re-queues active runs at once.
     const deployments = fastify.controlPlane.deployments
-    await compute?.start({ world, log: fastify.log, artifactDir, prepareDeployment: async (id) => await deployments.localDirectory(id) })
+    await compute?.start({ world, log: fastify.log, artifactDir, metrics, prepareDeployment: async (id) => await deployments.localDirectory(id) })
     await world.start?.()
   })
 

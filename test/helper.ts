@@ -21,6 +21,7 @@ export const KEYS = {
   deployWrite: 'test-key-deploy-write-00000000000001',
   worldProxy: 'test-key-world-proxy-000000000000001',
   auditRead: 'test-key-audit-read-00000000000000001',
+  metricsRead: 'test-key-metrics-read-00000000000001',
   none: 'test-key-no-scopes-00000000000000001'
 } as const
 
@@ -33,6 +34,7 @@ export const SEED_KEYS: SeedApiKey[] = [
   { key: KEYS.deployWrite, scopes: ['deploy:write'], name: 'deploy-write' },
   { key: KEYS.worldProxy, scopes: ['world:proxy'], name: 'world-proxy' },
   { key: KEYS.auditRead, scopes: ['audit:read'], name: 'audit-read' },
+  { key: KEYS.metricsRead, scopes: ['metrics:read'], name: 'metrics-read' },
   { key: KEYS.none, scopes: [], name: 'no-scopes' }
 ]
 

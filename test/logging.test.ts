@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { Writable } from 'node:stream'
 import { test } from 'node:test'
 import type { FastifyInstance } from 'fastify'
-import { loggerOptions, redactUrl } from '../lib/logging.js'
+import { loggerOptions, redactText, redactUrl } from '../lib/logging.js'
 import { KEYS, bearer, build } from './helper.js'
 
 function capture (): { stream: Writable, lines: string[] } {
@@ -40,4 +40,24 @@ test('redactUrl removes hook tokens and secrets in query strings', () => {
   assert.equal(redactUrl('/v1/world/hooks/by-token?token=abc&x=1'), '/v1/world/hooks/by-token?token=[redacted]&x=1')
   assert.equal(redactUrl('/.well-known/workflow/v1/webhook/tok123'), '/.well-known/workflow/v1/webhook/[redacted]')
   assert.equal(redactUrl('/v1/runs/wrun_1'), '/v1/runs/wrun_1')
+  assert.equal(redactUrl('/v1/world/streams/read?name=strm_1&startIndex=-2&runId=wrun_1'), '/v1/world/streams/read?name=strm_1&startIndex=-2&runId=wrun_1')
+})
+
+test('redactUrl covers the usual names of credentials in a query string, in any case', () => {
+  const names = [
+    'token', 'key', 'access_token', 'refresh_token', 'id_token', 'auth', 'authorization', 'secret', 'client_secret', 'password',
+    'passwd', 'pwd', 'api_key', 'apiKey', 'API-KEY', 'x-api-key', 'credential', 'credentials', 'signature', 'X-Amz-Signature', 'sig', 'session'
+  ]
+  for (const name of names) {
+    assert.equal(redactUrl(`/v1/runs?limit=5&${name}=hunter2&cursor=c`), `/v1/runs?limit=5&${name}=[redacted]&cursor=c`, name)
+    assert.equal(redactUrl(`/v1/runs?${name}=hunter2`), `/v1/runs?${name}=[redacted]`, name)
+  }
+})
+
+test('redactText removes known secrets as written, URL-encoded and JSON-escaped, and URL secrets', () => {
+  const token = 'approval:"order" 42'
+  const line = `HookNotFoundError: ${token} | ${encodeURIComponent(token)} | ${JSON.stringify({ token })} | GET /x?token=abc`
+  const redacted = redactText(line, [token])
+  for (const form of [token, encodeURIComponent(token), JSON.stringify(token).slice(1, -1), 'abc']) assert.equal(redacted.includes(form), false, form)
+  assert.equal(redactText('a plain line', ['ab']), 'a plain line', 'a value too short to tell from text is left')
 })

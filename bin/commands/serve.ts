@@ -9,6 +9,7 @@ import { createInProcessCompute } from '../../lib/compute/index.js'
 import type { ComputeExecutor } from '../../lib/compute/types.js'
 import { readStandaloneSettings, type StandaloneSettings } from '../env.js'
 import { deliveryOrigin, freePort } from '../net.js'
+import { startTracing } from '../tracing.js'
 
 const GRACE_MS = 10_000
 const IDLE_SWEEP_MS = 100
@@ -36,6 +37,8 @@ export async function serve (): Promise<void> {
     targetWorld: settings.targetWorld,
     warn: () => {}
   })
+  // First: the World and the executor trace through the provider it registers.
+  const tracing = settings.tracing === undefined ? undefined : await startTracing(settings.tracing)
   let port = settings.port
   if (settings.postgres !== undefined) {
     // Fails start-up fast when PostgreSQL is unreachable: world-postgres 4.3.7 cannot be created
@@ -80,6 +83,8 @@ export async function serve (): Promise<void> {
       await running.close()
     } finally {
       clearInterval(sweep)
+      // The last spans (the shutdown's own deliveries) are exported before the process exits.
+      await tracing?.shutdown().catch((error: unknown) => running.log.warn({ err: error }, 'exporting the last spans failed'))
     }
   })
   // Signals are handled here rather than by close-with-grace, which exits 1 on a second signal:
@@ -95,5 +100,5 @@ export async function serve (): Promise<void> {
   }
 
   await app.listen({ port, host: settings.host })
-  app.log.info({ startupMs: Date.now() - started, world: settings.targetWorld, compute: settings.compute }, 'compute worker ready')
+  app.log.info({ startupMs: Date.now() - started, world: settings.targetWorld, compute: settings.compute, tracing: settings.tracing?.exporters ?? 'off' }, 'compute worker ready')
 }

@@ -191,6 +191,7 @@ export function baseDocument (): Schema {
         description: "The executor's queue deliveries, for Worlds that deliver over HTTP: from this machine (loopback) or with " +
           'the delivery secret (`Authorization: Bearer` or `x-workflow-delivery-secret`) only; not for API clients'
       },
+      { name: 'operations', description: 'For operators\' tools: Prometheus metrics (`metrics:read`)' },
       { name: 'meta', description: 'This document' }
     ]
   }

@@ -1,4 +1,5 @@
 import { parseRetryAfter } from '../wire/retry-after.js'
+import { addTraceHeaders } from './trace-headers.js'
 
 export type Query = Record<string, string | number | undefined>
 
@@ -206,7 +207,7 @@ export class Transport {
     try {
       const response = await this.#fetch(url, {
         method: call.method,
-        headers: { authorization: `Bearer ${this.#apiKey}`, ...call.headers },
+        headers: addTraceHeaders({ authorization: `Bearer ${this.#apiKey}`, ...call.headers }),
         body: call.body as BodyInit | undefined,
         signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0]
       })

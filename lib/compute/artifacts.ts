@@ -24,8 +24,9 @@ export function deploymentDir (artifactDir: string, deploymentId: string): strin
     throw new DeploymentNotFoundError(deploymentId, 'not a valid deployment id')
   }
   const dir = resolve(artifactDir, deploymentId)
+  // The reason reaches run_failed events and GET /v1/runs/:id: it names the file, never the server's directory.
   if (findBundle(dir, 'flow') === undefined) {
-    throw new DeploymentNotFoundError(deploymentId, `no flow.js in ${dir}`)
+    throw new DeploymentNotFoundError(deploymentId, `its files have no flow.js (nor ${EXTENSIONS.slice(1).map((extension) => `flow${extension}`).join(', ')})`)
   }
   return dir
 }

@@ -59,11 +59,12 @@ export class EsmResolution {
   constructor (private readonly dir: string, private readonly fallbackUrl: string) {}
 
   async importModule (file: string): Promise<Record<string, unknown>> {
-    this.register()
+    this.resolveBareImportsFromWorker()
     return await import(pathToFileURL(file).href) as Record<string, unknown>
   }
 
-  private register (): void {
+  /** Registers the resolve hook now: CommonJS bundles' dynamic `import()`s go through it too. */
+  resolveBareImportsFromWorker (): void {
     if (this.registered) return
     this.registered = true
     const root = pathToFileURL(this.dir).href.replace(/\/?$/, '/')

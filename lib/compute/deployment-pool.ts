@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { World } from '@workflow/world'
 import { deploymentDir } from './artifacts.js'
 import { DeploymentThread, DeploymentUnavailableError, type DeploymentThreadOptions, type ThreadState } from './deployment-thread.js'
+import type { ExecutorMetrics, ThreadSample } from './types.js'
 
 /** One loaded deployment's thread, as a health check found it. */
 // Type aliases, not interfaces: health reports must be assignable to Record<string, unknown>.
@@ -36,6 +37,7 @@ export interface DeploymentPoolOptions {
   /** Makes the deployment's files present and verified before it is loaded. */
   prepare?: (deploymentId: string) => Promise<unknown>
   log: DeploymentThreadOptions['log']
+  metrics?: ExecutorMetrics
 }
 
 /**
@@ -101,6 +103,16 @@ export class DeploymentPool {
     })))
   }
 
+  /** Every loaded thread checked now (state and heap), and every crashed deployment not restarted yet. */
+  async sampleThreads (timeoutMs: number): Promise<ThreadSample[]> {
+    const threads = [...this.threads.values()]
+    const states = await Promise.all(threads.map(async (thread) => await thread.check(timeoutMs)))
+    return [
+      ...threads.map((thread, i) => ({ deploymentId: thread.deploymentId, state: states[i], heapUsedBytes: thread.heapUsedBytes })),
+      ...[...this.crashed].map((deploymentId) => ({ deploymentId, state: 'crashed' as const }))
+    ]
+  }
+
   /** Takes no new work, lets deliveries in flight finish for up to `graceMs`, then ends every thread. */
   async close (graceMs: number): Promise<void> {
     this.closed = true
@@ -145,7 +157,7 @@ export class DeploymentPool {
     })
     this.threads.set(deploymentId, thread)
     this.failedLoads.delete(deploymentId)
-    this.crashed.delete(deploymentId)
+    this.options.metrics?.threadStarted(this.crashed.delete(deploymentId))
     this.evictBeyondBound(thread)
     return thread
   }
@@ -155,6 +167,7 @@ export class DeploymentPool {
     this.threads.delete(thread.deploymentId)
     if (!this.closed) {
       this.crashes++
+      this.options.metrics?.threadCrashed()
       this.crashed.add(thread.deploymentId)
       this.options.log('warn', 'deployment thread exited; it is restarted on its next delivery', { deploymentId: thread.deploymentId })
     }

@@ -1,9 +1,16 @@
+import { createInterface } from 'node:readline'
+import type { Readable } from 'node:stream'
 import { Worker, type ResourceLimits, type Transferable } from 'node:worker_threads'
+import { context } from '@opentelemetry/api'
 import type { World } from '@workflow/world'
+import { BoundedSet } from '../bounded.js'
+import { redactText } from '../logging.js'
+import { threadSpanSink } from '../observability/thread-spans.js'
+import { contextFromCarrier } from '../observability/tracing.js'
 import {
   FORWARDED_WORLD_METHODS, fromWireError, toWireError,
   type DeliveryKind, type DeliveryMeta, type DeliveryResult, type MainToThread,
-  type ThreadData, type ThreadToMain, type WireRequest, type WireResponse
+  type ThreadData, type ThreadToMain, type TraceCarrier, type WireRequest, type WireResponse
 } from './protocol.js'
 
 /** An executor-side failure: the message never reached the deployment's SDK runtime. */
@@ -21,7 +28,7 @@ export interface DeploymentThreadOptions {
   dir: string
   world: World
   resourceLimits: ResourceLimits
-  log: (level: 'warn' | 'error', message: string, detail?: Record<string, unknown>) => void
+  log: (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>) => void
   /** Called once when the thread is gone (crash, exit, terminate). */
   onExit: (thread: DeploymentThread) => void
 }
@@ -31,13 +38,15 @@ const THREAD_ENTRY = import.meta.url.endsWith('.ts')
   : new URL('./thread.js', import.meta.url)
 
 function spawn (data: ThreadData, resourceLimits: ResourceLimits): Worker {
+  // The thread's console output is read here (see DeploymentThread.#relayOutput), not passed through.
+  const options = { workerData: data, resourceLimits, stdout: true, stderr: true }
   if (THREAD_ENTRY.pathname.endsWith('.ts')) {
     // Running from sources (tests, bench): a thread does not inherit the TypeScript loader.
     const tsx = import.meta.resolve('tsx/esm/api')
     const source = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(THREAD_ENTRY.href)}) })`
-    return new Worker(source, { eval: true, workerData: data, resourceLimits })
+    return new Worker(source, { ...options, eval: true })
   }
-  return new Worker(THREAD_ENTRY, { workerData: data, resourceLimits })
+  return new Worker(THREAD_ENTRY, options)
 }
 
 function worldMethods (world: World): string[] {
@@ -60,6 +69,8 @@ export class DeploymentThread {
   /** Resolves once both bundles are loaded; rejects when loading fails or the thread dies first. */
   readonly ready: Promise<void>
   lastActiveAt = Date.now()
+  /** The thread's V8 heap in use, as its last answer to a check reported it. */
+  heapUsedBytes: number | undefined
   private readonly worker: Worker
   private readonly world: World
   private readonly allowed: Set<string>
@@ -71,6 +82,8 @@ export class DeploymentThread {
   private worldCallsInFlight = 0
   private loading = true
   private exited = false
+  /** Hook tokens of the webhook requests this thread served: its output never shows them. */
+  readonly #secrets = new BoundedSet<string>(1000)
 
   constructor (private readonly options: DeploymentThreadOptions) {
     this.deploymentId = options.deploymentId
@@ -83,14 +96,17 @@ export class DeploymentThread {
       worldMethods: methods,
       specVersion: options.world.specVersion,
       streamFlushIntervalMs: options.world.streamFlushIntervalMs,
-      resolveFallbackUrl: import.meta.url
+      resolveFallbackUrl: import.meta.url,
+      tracing: threadSpanSink() !== undefined
     }, options.resourceLimits)
 
     this.ready = new Promise<void>((resolve, reject) => {
       this.worker.on('message', (message: ThreadToMain) => {
         if (message.type === 'ready') resolve()
-        else if (message.type === 'pong') this.pings.get(message.id)?.()
-        else if (message.type === 'load-failed') reject(new DeploymentUnavailableError(this.deploymentId, 'its code failed to load', { cause: fromWireError(message.error) }))
+        else if (message.type === 'pong') {
+          this.heapUsedBytes = message.heapUsedBytes
+          this.pings.get(message.id)?.()
+        } else if (message.type === 'load-failed') reject(new DeploymentUnavailableError(this.deploymentId, 'its code failed to load', { cause: fromWireError(message.error) }))
         else this.receive(message)
       })
       this.worker.once('exit', (code) => {
@@ -107,6 +123,19 @@ export class DeploymentThread {
     this.worker.on('error', (error) => {
       options.log('error', 'deployment thread crashed', { deploymentId: this.deploymentId, err: error })
     })
+    this.#relayOutput(this.worker.stdout, 'stdout', 'info')
+    this.#relayOutput(this.worker.stderr, 'stderr', 'warn')
+  }
+
+  /**
+   * Deployment code writes to its console whatever it likes; the SDK's own webhook handler
+   * writes the error of a refused token, token included. Each line reaches the worker's log,
+   * tagged with the deployment, with the tokens of its webhook requests and URL secrets redacted.
+   */
+  #relayOutput (output: Readable, stream: 'stdout' | 'stderr', level: 'info' | 'warn'): void {
+    createInterface({ input: output, crlfDelay: Infinity }).on('line', (line) => {
+      this.options.log(level, redactText(line, this.#secrets), { deploymentId: this.deploymentId, stream })
+    })
   }
 
   /** True while loading, or while a delivery, a webhook or a World call is in progress. */
@@ -118,12 +147,14 @@ export class DeploymentThread {
     return !this.exited
   }
 
-  async deliver (kind: DeliveryKind, message: unknown, meta: DeliveryMeta): Promise<DeliveryResult> {
-    return await this.request((id) => ({ type: 'deliver', id, kind, message, meta })) as DeliveryResult
+  /** `trace`: the delivery's own trace context, parent of the runtime's spans in the thread. */
+  async deliver (kind: DeliveryKind, message: unknown, meta: DeliveryMeta, trace?: TraceCarrier): Promise<DeliveryResult> {
+    return await this.request((id) => ({ type: 'deliver', id, kind, message, meta, trace })) as DeliveryResult
   }
 
-  async webhook (request: WireRequest): Promise<WireResponse> {
-    return await this.request((id) => ({ type: 'webhook', id, request }), request.body === null ? [] : [request.body]) as WireResponse
+  async webhook (request: WireRequest, token: string, trace?: TraceCarrier): Promise<WireResponse> {
+    this.#secrets.add(token)
+    return await this.request((id) => ({ type: 'webhook', id, request, trace }), request.body === null ? [] : [request.body]) as WireResponse
   }
 
   /**
@@ -182,7 +213,12 @@ export class DeploymentThread {
         break
       }
       case 'world-call':
-        void this.serveWorldCall(message.id, message.method, message.args)
+        // In the trace context of the thread's caller: the World's own spans (world-local's) join its trace.
+        if (message.trace === undefined) void this.serveWorldCall(message.id, message.method, message.args)
+        else void context.with(contextFromCarrier(message.trace), async () => await this.serveWorldCall(message.id, message.method, message.args))
+        break
+      case 'spans':
+        threadSpanSink()?.(message.spans)
         break
       case 'log':
         this.options.log(message.level, message.message, {

@@ -5,6 +5,7 @@ import type { ThreadState } from './deployment-thread.js'
 import { DeliveryRouter } from './delivery-router.js'
 import { fromWireResponse, toWireRequest } from './protocol.js'
 import type { ComputeContext, ComputeExecutor, DeliveryEndpoint } from './types.js'
+import { currentTraceCarrier, tracingActive } from '../observability/tracing.js'
 
 export interface InProcessComputeOptions {
   /** Where deployments live (`<artifactDir>/<deploymentId>/flow.js`…); defaults to the worker's `artifactDir`. */
@@ -80,7 +81,7 @@ export class InProcessCompute implements ComputeExecutor {
     }
   }
 
-  async start ({ world, log, artifactDir, prepareDeployment }: ComputeContext): Promise<void> {
+  async start ({ world, log, artifactDir, metrics, prepareDeployment }: ComputeContext): Promise<void> {
     if (this.running !== undefined) throw new Error('this in-process executor is already started')
     const pool = new DeploymentPool({
       artifactDir: this.options.artifactDir ?? artifactDir,
@@ -90,9 +91,11 @@ export class InProcessCompute implements ComputeExecutor {
       threadMemoryMb: this.settings.threadMemoryMb,
       loadRetryMs: IN_PROCESS_DEFAULTS.loadRetryMs,
       prepare: prepareDeployment,
-      log: (level, message, detail) => log[level](detail ?? {}, message)
+      log: (level, message, detail) => log[level](detail ?? {}, message),
+      metrics
     })
-    const router = new DeliveryRouter(world, pool, log)
+    metrics?.sampleThreadsWith(async () => await pool.sampleThreads(IN_PROCESS_DEFAULTS.threadCheckMs))
+    const router = new DeliveryRouter(world, pool, log, metrics)
     const namespace = resolveQueueNamespace()
     const workflowPrefix = getQueueTopicPrefix('workflow', namespace)
     const stepPrefix = getQueueTopicPrefix('step', namespace)
@@ -137,7 +140,7 @@ export class InProcessCompute implements ComputeExecutor {
     if (running === undefined) return Response.json({ error: 'the executor is not running' }, { status: 503 })
     const hook = await running.world.hooks.getByToken(token)
     const thread = await running.pool.acquire(await running.router.deploymentOfRun(hook.runId))
-    return fromWireResponse(await thread.webhook(await toWireRequest(request)))
+    return fromWireResponse(await thread.webhook(await toWireRequest(request), token, tracingActive() ? currentTraceCarrier() : undefined))
   }
 
   /**

@@ -3,6 +3,7 @@
  * deployment's thread (which runs that deployment's bundles). Both sides import this module; it
  * must stay free of heavy imports, since every deployment thread loads it.
  */
+import type { WireSpan } from '../observability/thread-spans.js'
 
 export type DeliveryKind = 'workflow' | 'step'
 
@@ -51,20 +52,26 @@ export interface ThreadData {
   streamFlushIntervalMs: number | undefined
   /** Where bare `workflow/…` imports of ESM builds resolve from: the worker's own package. */
   resolveFallbackUrl: string
+  /** The worker traces: the thread sets up its tracer provider and sends its spans back. */
+  tracing: boolean
 }
 
+/** A trace context in its propagated form (traceparent, tracestate, correlation id); absent when not tracing. */
+export type TraceCarrier = Record<string, string>
+
 export type MainToThread =
-  | { type: 'deliver', id: number, kind: DeliveryKind, message: unknown, meta: DeliveryMeta }
-  | { type: 'webhook', id: number, request: WireRequest }
+  | { type: 'deliver', id: number, kind: DeliveryKind, message: unknown, meta: DeliveryMeta, trace?: TraceCarrier }
+  | { type: 'webhook', id: number, request: WireRequest, trace?: TraceCarrier }
   | { type: 'ping', id: number }
   | { type: 'world-result', id: number, ok: true, value: unknown }
   | { type: 'world-result', id: number, ok: false, error: WireError }
 
 export type ThreadToMain =
   | { type: 'ready' }
-  | { type: 'pong', id: number }
+  | { type: 'pong', id: number, heapUsedBytes: number }
   | { type: 'load-failed', error: WireError }
-  | { type: 'world-call', id: number, method: string, args: unknown[] }
+  | { type: 'world-call', id: number, method: string, args: unknown[], trace?: TraceCarrier }
+  | { type: 'spans', spans: WireSpan[] }
   | { type: 'result', id: number, ok: true, value: unknown }
   | { type: 'result', id: number, ok: false, error: WireError }
   | { type: 'log', level: 'warn' | 'error', message: string, error?: WireError }

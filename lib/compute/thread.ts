@@ -3,14 +3,18 @@
  * never share a step registry (compute.md, "The trap"). It installs a World that forwards to the
  * main thread, loads the deployment's flow and step bundles, then runs the deliveries it is sent.
  */
+import { basename } from 'node:path'
+import { getHeapStatistics } from 'node:v8'
 import { parentPort, workerData } from 'node:worker_threads'
+import { context } from '@opentelemetry/api'
 import { findBundle } from './artifacts.js'
 import { EsmResolution, loadBundle } from './bundle-loader.js'
 import { createForwardingWorld, type QueueMessageHandler } from './forwarding-world.js'
 import {
   fromWireError, fromWireRequest, toWireError, toWireResponse,
-  type DeliveryKind, type MainToThread, type ThreadData, type ThreadToMain, type WireRequest
+  type DeliveryKind, type MainToThread, type ThreadData, type ThreadToMain, type TraceCarrier, type WireRequest
 } from './protocol.js'
+import { contextFromCarrier, currentTraceCarrier } from '../observability/tracing.js'
 
 const port = parentPort!
 const data = workerData as ThreadData
@@ -24,7 +28,7 @@ function callMain (method: string, args: unknown[]): Promise<unknown> {
   return new Promise((resolve, reject) => {
     pendingCalls.set(id, { resolve, reject })
     try {
-      post({ type: 'world-call', id, method, args })
+      post({ type: 'world-call', id, method, args, trace: data.tracing ? currentTraceCarrier() : undefined })
     } catch (error) {
       pendingCalls.delete(id)
       reject(error instanceof Error ? error : new Error(String(error)))
@@ -61,7 +65,7 @@ async function loadQueueHandler (bundle: 'flow' | 'step', kind: DeliveryKind): P
     capturing = undefined
   }
   const handler = captured.get(kind)
-  if (handler === undefined) throw new Error(`${file} created no ${kind} queue handler (is it a Workflow SDK build?)`)
+  if (handler === undefined) throw new Error(`${basename(file)} created no ${kind} queue handler (is it a Workflow SDK build?)`)
   handlers.set(kind, handler)
 }
 
@@ -78,9 +82,11 @@ async function serveWebhook (wire: WireRequest): Promise<Response> {
   return await handler(fromWireRequest(wire)) as Response
 }
 
-async function run (id: number, work: () => Promise<unknown>): Promise<void> {
+// The delivery's span in the main thread is the parent of everything the runtime does for it here.
+async function run (id: number, trace: TraceCarrier | undefined, work: () => Promise<unknown>): Promise<void> {
   try {
-    post({ type: 'result', id, ok: true, value: await work() })
+    const value = trace === undefined ? await work() : await context.with(contextFromCarrier(trace), work)
+    post({ type: 'result', id, ok: true, value })
   } catch (error) {
     post({ type: 'result', id, ok: false, error: toWireError(error) })
   }
@@ -96,7 +102,7 @@ port.on('message', (message: MainToThread) => {
       break
     }
     case 'deliver':
-      void run(message.id, async () => {
+      void run(message.id, message.trace, async () => {
         const handler = handlers.get(message.kind)
         if (handler === undefined) throw new Error(`deployment ${data.deploymentId} has no ${message.kind} bundle`)
         const result = await handler(message.message, message.meta)
@@ -104,10 +110,10 @@ port.on('message', (message: MainToThread) => {
       })
       break
     case 'webhook':
-      void run(message.id, async () => await toWireResponse(await serveWebhook(message.request)))
+      void run(message.id, message.trace, async () => await toWireResponse(await serveWebhook(message.request)))
       break
     case 'ping':
-      post({ type: 'pong', id: message.id })
+      post({ type: 'pong', id: message.id, heapUsedBytes: getHeapStatistics().used_heap_size })
       break
   }
 })
@@ -119,6 +125,13 @@ process.on('unhandledRejection', (reason) => {
 })
 
 try {
+  if (data.tracing) {
+    const { startThreadTracing } = await import('../observability/thread-tracing.js')
+    startThreadTracing((spans) => post({ type: 'spans', spans }))
+    // The bundles import @opentelemetry/api by bare name; from the artifact folder it resolves
+    // to the worker's copy, whose global provider is the one just registered.
+    esm.resolveBareImportsFromWorker()
+  }
   await loadQueueHandler('flow', 'workflow')
   await loadQueueHandler('step', 'step')
   post({ type: 'ready' })

@@ -12,6 +12,31 @@ export interface ComputeContext {
    * loaded (a control plane on PostgreSQL fetches them into its local cache).
    */
   prepareDeployment?: (deploymentId: string) => Promise<unknown>
+  /** Where the executor reports what it does; absent when the worker's metrics are off. */
+  metrics?: ExecutorMetrics
+}
+
+/**
+ * How a queue delivery ended: `ok` (done), `rescheduled` (the runtime asked for a later
+ * redelivery: a sleep, a step retry), `failed` (the runtime threw; the queue retries),
+ * `unroutable` (no deployment could take it), `health_check` (answered without a deployment).
+ */
+export type DeliveryOutcome = 'ok' | 'rescheduled' | 'failed' | 'unroutable' | 'health_check'
+
+/** One deployment's thread at a scrape. */
+export interface ThreadSample {
+  deploymentId: string
+  state: 'answering' | 'loading' | 'unresponsive' | 'crashed'
+  heapUsedBytes?: number
+}
+
+/** What an executor reports to the worker's metrics. */
+export interface ExecutorMetrics {
+  delivery (kind: 'workflow' | 'step', outcome: DeliveryOutcome, delaySeconds?: number): void
+  threadStarted (restart: boolean): void
+  threadCrashed (): void
+  /** Registers how the executor's threads are sampled when metrics are read. */
+  sampleThreadsWith (sample: () => Promise<ThreadSample[]>): void
 }
 
 /** The internal routes a queue delivery can arrive on (`/.well-known/workflow/v1/{flow,step}`). */

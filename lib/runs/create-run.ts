@@ -8,7 +8,9 @@ import {
   type World,
   type WorkflowRun
 } from '@workflow/world'
+import { SpanKind } from '@opentelemetry/api'
 import { CORRELATION_HEADER } from '../headers.js'
+import { currentTraceCarrier, inSpan, SPAN_ATTRIBUTES, tracingActive } from '../observability/tracing.js'
 import { isRetryableWorldError, WORKFLOW_CORE_VERSION } from '../sdk/core-internals.js'
 import { worldSpecVersion } from '../world/spec-version.js'
 
@@ -39,17 +41,29 @@ export interface CreatedRun {
  *
  * Two deliberate differences, both invisible to the runtime: byte streams are written in the
  * legacy raw format (`framedByteStreams: false`, start()'s own fallback when it cannot probe a
- * target; a JSON input can hold no stream, so the bytes are the same either way), and the
- * trace carrier is empty (start() injects the active OpenTelemetry context, which the worker
- * does not have: @opentelemetry/api is not loaded, where start() also writes `{}`).
+ * target; a JSON input can hold no stream, so the bytes are the same either way), and the trace
+ * carrier also holds the correlation id, which the runtime carries on in its own messages.
  */
 export async function createRun (world: World, request: NewRun): Promise<CreatedRun> {
+  if (!tracingActive()) return await createRunNow(world, request)
+  return await inSpan(`workflow.start ${request.workflowName}`, {
+    kind: SpanKind.PRODUCER,
+    attributes: {
+      [SPAN_ATTRIBUTES.runId]: request.runId,
+      [SPAN_ATTRIBUTES.workflowName]: request.workflowName,
+      [SPAN_ATTRIBUTES.deploymentId]: request.deploymentId
+    }
+  }, async () => await createRunNow(world, request))
+}
+
+async function createRunNow (world: World, request: NewRun): Promise<CreatedRun> {
   const { runId, deploymentId, workflowName } = request
   const specVersion = worldSpecVersion(world)
   const v1Compat = isLegacySpecVersion(specVersion)
   const rawKey = await world.getEncryptionKeyForRun?.(runId, { deploymentId })
   const encryptionKey = rawKey ? await importKey(rawKey) : undefined
-  const traceCarrier: Record<string, string> = {}
+  // What start() writes too: the active trace context (`{}` without a tracer provider).
+  const traceCarrier = currentTraceCarrier()
   const input = await dehydrateWorkflowArguments(request.input, runId, encryptionKey, [], globalThis, v1Compat, false)
   const executionContext = { traceCarrier, workflowCoreVersion: WORKFLOW_CORE_VERSION, features: { encryption: !!encryptionKey } }
 

@@ -12,12 +12,19 @@ export const DeliveryResponse = Type.Union([
 
 export const DeliveryFailure = Type.Object({ error: Type.Unknown() }, { additionalProperties: true })
 
+const HEALTH_EXAMPLE = { healthy: true, endpoint: '/.well-known/workflow/v1/flow', specVersion: 3, workflowCoreVersion: '4.8.9' }
+
 export const EndpointHealthResponse = Type.Object({
   healthy: Type.Boolean(),
   endpoint: Type.String(),
   specVersion: Type.Number(),
   workflowCoreVersion: Type.String()
-}, { examples: [{ healthy: true, endpoint: '/.well-known/workflow/v1/flow', specVersion: 3, workflowCoreVersion: '4.8.9' }] })
+}, { examples: [HEALTH_EXAMPLE] })
+
+/** A delivery's answer, or with `?__health` the SDK's health answer. */
+export const DeliveryOrHealthResponse = Type.Union([DeliveryResponse, EndpointHealthResponse], {
+  examples: [{ timeoutSeconds: 3600 }, HEALTH_EXAMPLE]
+})
 
 /** Documentation only: the handler sends the webhook handler's own bytes, never serialized. */
 export const WebhookHandlerAnswer = Type.Unknown({

@@ -15,12 +15,17 @@ import { RunStatus } from './runs.js'
  */
 const Bytes = Type.Unknown({ description: 'Binary: tagged `{ __type: "Uint8Array", data: base64 }` in JSON, a byte string in CBOR' })
 const Id = Type.String({ minLength: 1, maxLength: 512 })
+/** An optional filter; empty means no filter, as the Worlds read it (`if (params.runId && …)`). */
+const Filter = (maxLength: number, description: string) => Type.String({ maxLength, description })
 
 export const ResolveData = Type.Union([Type.Literal('all'), Type.Literal('none')], { description: 'default all' })
 
+/** Every cursor the SDK's callers send: the CLI's is `''` unless given (see isFirstPageCursor). */
 export const Pagination = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, description: 'clamped to 1000' })),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'opaque; passed to the World verbatim' })),
+  cursor: Type.Optional(Type.Union([Type.String({ maxLength: 2048 }), Type.Null()], {
+    description: 'opaque, from a previous page; passed to the World verbatim. Empty or null: the first page'
+  })),
   sortOrder: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')]))
 }, { additionalProperties: false })
 
@@ -82,20 +87,20 @@ export const RunScopedListBody = Type.Object({
 
 export const ListEventsByCorrelationBody = Type.Object({
   correlationId: Id,
-  runId: Type.Optional(Id),
+  runId: Type.Optional(Type.String({ maxLength: 512, description: 'the run the correlation id belongs to' })),
   pagination: Type.Optional(Pagination),
   resolveData: Type.Optional(ResolveData)
 }, { additionalProperties: false, examples: [{ correlationId: HOOK_ID, runId: RUN_ID }] })
 
 export const ListRunsBody = Type.Object({
-  workflowName: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+  workflowName: Type.Optional(Filter(1024, 'the workflow id; empty: every workflow')),
   status: Type.Optional(RunStatus),
   pagination: Type.Optional(Pagination),
   resolveData: Type.Optional(ResolveData)
 }, { additionalProperties: false, examples: [{ workflowName: WORKFLOW_ID, status: 'completed', pagination: { limit: 1, sortOrder: 'desc' } }] })
 
 export const ListHooksBody = Type.Object({
-  runId: Type.Optional(Id),
+  runId: Type.Optional(Filter(512, "one run's hooks; empty: every run's")),
   pagination: Type.Optional(Pagination),
   resolveData: Type.Optional(ResolveData)
 }, { additionalProperties: false, examples: [{ runId: RUN_ID }] })
@@ -136,7 +141,7 @@ export const StreamWriteQuery = Type.Object({ name: Type.Optional(Id), runId: Ty
 export const StreamWriteBody = Type.Unknown({
   description: 'application/octet-stream: the chunk (or, with x-stream-multi: true, u32be length ‖ bytes per chunk), name and runId in the query; ' +
     'JSON/CBOR: { name, runId, chunk } or { name, runId, chunks: [] }, each chunk bytes or a string',
-  // The JSON/CBOR form; the raw-bytes form's example is the document's (lib/openapi/media-examples.ts).
+  // The JSON/CBOR form; the raw-bytes form's example is the document's (http/openapi/media-examples.ts).
   examples: [streamWriteExample]
 })
 
@@ -149,8 +154,8 @@ export const StreamReadQuery = Type.Object({
 export const StreamChunksQuery = Type.Object({
   name: Id,
   runId: Id,
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 }))
+  cursor: Type.Optional(Type.String({ maxLength: 2048, description: 'from a previous page; empty: the first page' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, description: 'default 100, clamped to 1000' }))
 })
 
 export const StreamChunksResponse = Type.Object({

@@ -196,6 +196,8 @@ export function streamErrorEnvelope (error: unknown): WorldErrorBody & { status:
  */
 export function errorFromWire (status: number, body: WorldErrorBody, retryAfterHeader: string | null, url?: string): Error {
   const message = typeof body.message === 'string' && body.message !== '' ? body.message : `HTTP ${status}`
+  // A plain Error of the World (world-local's "Step … not found") stays one.
+  if (body.name === 'Error') return new Error(message)
   const retryAfter = typeof body.retryAfter === 'number' ? body.retryAfter : parseRetryAfter(retryAfterHeader)
   return reviveWorldError(status, { ...body, message, retryAfter }) ??
     new WorkflowWorldError(message, { status, code: body.code, retryAfter, url })

@@ -6,6 +6,14 @@
  *
  * Accepted shapes: world-local's `<ISO time>` or `<ISO time>|<id>`, and world-postgres's entity id.
  */
+/**
+ * No cursor: the first page. The SDK's CLI sends `''` for it (its `--cursor` flag defaults to the
+ * empty string), and world-local and world-postgres read empty and absent alike (`!cursor`).
+ */
+export function isFirstPageCursor (cursor: string | null | undefined): cursor is '' | null | undefined {
+  return cursor === undefined || cursor === null || cursor === ''
+}
+
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/
 const ENTITY_ID = /^[a-z]+_[0-9A-Za-z]+$/
 

@@ -25,7 +25,7 @@ import { worldSpecVersion } from '../world/spec-version.js'
 import { absoluteStreamStart } from '../world/streams.js'
 import { BoundedMap, BoundedSet } from '../bounded.js'
 import { classifyWorldError, notFoundCodeOf, streamErrorEnvelope } from '../wire/world-errors.js'
-import { isWellFormedListCursor, isWellFormedStreamCursor } from './cursors.js'
+import { isFirstPageCursor, isWellFormedListCursor, isWellFormedStreamCursor } from './cursors.js'
 import { framesFromWorldStream, type LiveRead } from './live-read.js'
 import { MAX_PAGE_SIZE } from './limits.js'
 import { parseCreateEventParams, parseCreateEventRequest, parseQueueRequest, type CreateEventParamsInput } from './schemas.js'
@@ -52,7 +52,10 @@ export interface WorldInfo {
   resolveLatestDeployment: boolean
 }
 
-type Pagination = ListEventsParams['pagination']
+type Pagination = NonNullable<ListEventsParams['pagination']>
+/** Pagination as callers send it: the cursor may be empty or null, both meaning the first page. */
+type WirePagination = Omit<Pagination, 'cursor'> & { cursor?: string | null }
+type WireListParams<T extends { pagination?: Pagination }> = Omit<T, 'pagination'> & { pagination?: WirePagination }
 
 function validationError (message: string, details: Record<string, unknown> = {}): DomainError {
   return new DomainError('validation_error', message, { details })
@@ -60,24 +63,35 @@ function validationError (message: string, details: Record<string, unknown> = {}
 
 /**
  * world-local's steps.get and events.get throw a plain `Error("… not found")`: the not-found it
- * means. Every other failure passes on as the World threw it (the edge reads the World's errors
- * with the World error table).
+ * means, named `Error` on the wire so that a remote World throws a plain Error too (the SDK's CLI
+ * prints the two differently). Every other failure passes on as the World threw it (the edge
+ * reads the World's errors with the World error table).
  */
 function worldFailure (error: unknown): unknown {
   if (error instanceof DomainError || !(error instanceof Error) || classifyWorldError(error) !== undefined) return error
   const notFound = notFoundCodeOf(error.message)
-  return notFound === undefined ? error : new DomainError(notFound, error.message, { cause: error })
+  return notFound === undefined ? error : new DomainError(notFound, error.message, { details: { name: 'Error' }, cause: error })
 }
 
-/** Refuses a malformed cursor (see cursors.ts) and clamps the page size. */
-function checkedListParams<T extends { pagination?: Pagination }> (params: T): T {
-  const pagination = params.pagination
-  if (pagination === undefined) return params
-  if (pagination.cursor !== undefined && !isWellFormedListCursor(pagination.cursor)) {
+/**
+ * The World's list parameters: a first-page cursor (empty, null) dropped, since a World of
+ * someone else's need not read it as ours do; a malformed one refused (see cursors.ts); the page
+ * size clamped.
+ */
+function checkedListParams<T extends { pagination?: Pagination }> (params: WireListParams<T>): T {
+  if (params.pagination === undefined) return params as T
+  const { cursor, limit, ...pagination } = params.pagination
+  if (!isFirstPageCursor(cursor) && !isWellFormedListCursor(cursor)) {
     throw validationError('The pagination cursor is not one this World issued', { field: 'pagination.cursor' })
   }
-  if (pagination.limit === undefined || pagination.limit <= MAX_PAGE_SIZE) return params
-  return { ...params, pagination: { ...pagination, limit: MAX_PAGE_SIZE } }
+  return {
+    ...params,
+    pagination: {
+      ...pagination,
+      ...(limit === undefined ? {} : { limit: Math.min(limit, MAX_PAGE_SIZE) }),
+      ...(isFirstPageCursor(cursor) ? {} : { cursor })
+    }
+  } as T
 }
 
 /**
@@ -178,13 +192,13 @@ export class WorldLane {
     return this.#call(() => this.world.events.get(runId, eventId, { resolveData }))
   }
 
-  listEvents (params: ListEventsParams) {
-    const checked = checkedListParams(params)
+  listEvents (params: WireListParams<ListEventsParams>) {
+    const checked = checkedListParams<ListEventsParams>(params)
     return this.#call(() => this.world.events.list(checked))
   }
 
-  listEventsByCorrelationId (params: ListEventsByCorrelationIdParams) {
-    const checked = checkedListParams(params)
+  listEventsByCorrelationId (params: WireListParams<ListEventsByCorrelationIdParams>) {
+    const checked = checkedListParams<ListEventsByCorrelationIdParams>(params)
     return this.#call(() => this.world.events.listByCorrelationId(checked))
   }
 
@@ -192,17 +206,19 @@ export class WorldLane {
     return this.#call(() => this.world.runs.get(runId, { resolveData }) as Promise<WorkflowRun>)
   }
 
-  listRuns (params: ListWorkflowRunsParams) {
-    const checked = checkedListParams(params)
+  listRuns (params: WireListParams<ListWorkflowRunsParams>) {
+    const checked = checkedListParams<ListWorkflowRunsParams>(params)
     return this.#call(() => this.world.runs.list(checked))
   }
 
+  /** An empty runId is none, as world-local reads it: the step is looked up in every run. */
   getStep (runId: string | undefined, stepId: string, resolveData?: ResolveData): Promise<Step> {
-    return this.#call(() => this.world.steps.get(runId, stepId, { resolveData }) as Promise<Step>)
+    const owner = runId === '' ? undefined : runId
+    return this.#call(() => this.world.steps.get(owner, stepId, { resolveData }) as Promise<Step>)
   }
 
-  listSteps (params: ListWorkflowRunStepsParams) {
-    const checked = checkedListParams(params)
+  listSteps (params: WireListParams<ListWorkflowRunStepsParams>) {
+    const checked = checkedListParams<ListWorkflowRunStepsParams>(params)
     return this.#call(() => this.world.steps.list(checked))
   }
 
@@ -214,8 +230,8 @@ export class WorldLane {
     return this.#call(() => this.world.hooks.getByToken(token, { resolveData }))
   }
 
-  listHooks (params: ListHooksParams) {
-    const checked = checkedListParams(params)
+  listHooks (params: WireListParams<ListHooksParams>) {
+    const checked = checkedListParams<ListHooksParams>(params)
     return this.#call(() => this.world.hooks.list(checked))
   }
 
@@ -281,9 +297,14 @@ export class WorldLane {
     return this.#call(() => this.world.listStreamsByRunId(runId))
   }
 
-  getStreamChunks (name: string, runId: string, options: GetChunksOptions): Promise<StreamChunksResponse> {
-    if (options.cursor !== undefined && !isWellFormedStreamCursor(options.cursor)) {
+  /** Cursor and page size as a list's (see checkedListParams). */
+  getStreamChunks (name: string, runId: string, { cursor, limit }: GetChunksOptions): Promise<StreamChunksResponse> {
+    if (!isFirstPageCursor(cursor) && !isWellFormedStreamCursor(cursor)) {
       throw validationError('The stream cursor is not one this World issued', { field: 'cursor' })
+    }
+    const options: GetChunksOptions = {
+      ...(isFirstPageCursor(cursor) ? {} : { cursor }),
+      ...(limit === undefined ? {} : { limit: Math.min(limit, MAX_PAGE_SIZE) })
     }
     return this.#call(() => this.world.getStreamChunks(name, runId, options))
   }

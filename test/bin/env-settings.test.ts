@@ -96,3 +96,23 @@ test('the standalone server enforces COMPUTE_WORKER_REQUIRE_HTTPS, _RATE_LIMIT_P
   assert.equal(tooLarge.status, 413)
   assert.equal((await tooLarge.json()).code, 'payload_too_large')
 })
+
+test('COMPUTE_WORKER_METRICS=false turns the metrics off; unset leaves the default (on)', () => {
+  assert.equal(readStandaloneSettings({ COMPUTE_WORKER_METRICS: 'false' }).options.metrics, false)
+  assert.equal(readStandaloneSettings({ COMPUTE_WORKER_METRICS: 'true' }).options.metrics, true)
+  assert.equal(readStandaloneSettings({}).options.metrics, undefined)
+  assert.throws(() => readStandaloneSettings({ COMPUTE_WORKER_METRICS: 'sometimes' }), /COMPUTE_WORKER_METRICS must be true or false/)
+})
+
+test('tracing is off unless OTEL_* configure an exporter', () => {
+  const tracing = (env: Record<string, string>) => readStandaloneSettings(env).tracing
+  assert.equal(tracing({}), undefined)
+  assert.equal(tracing({ OTEL_SERVICE_NAME: 'worker-1' }), undefined)
+  assert.deepEqual(tracing({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }), { exporters: ['otlp'], protocol: 'http/protobuf' })
+  assert.deepEqual(tracing({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:4318/v1/traces', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }), { exporters: ['otlp'], protocol: 'http/json' })
+  assert.deepEqual(tracing({ OTEL_TRACES_EXPORTER: 'otlp,console', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }), { exporters: ['otlp', 'console'], protocol: 'http/json' })
+  assert.equal(tracing({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }), undefined)
+  assert.equal(tracing({ OTEL_SDK_DISABLED: 'true', OTEL_TRACES_EXPORTER: 'otlp' }), undefined)
+  assert.throws(() => tracing({ OTEL_TRACES_EXPORTER: 'zipkin' }), /OTEL_TRACES_EXPORTER must list otlp, console or none, got "zipkin"/)
+  assert.throws(() => tracing({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }), /OTEL_EXPORTER_OTLP_PROTOCOL must be http\/protobuf or http\/json/)
+})

@@ -4,7 +4,7 @@ import { test, type TestContext } from 'node:test'
 import { createLocalWorld } from '@workflow/world-local'
 import { deployBuild, runOutput, startRun, workflowId } from '../compute/helper.js'
 import { buildFixtureApp } from '../fixtures/build.js'
-import { KEYS, SEED_KEYS, bearer, tempDir } from '../helper.js'
+import { KEYS, SEED_KEYS, bearer, tempDir, until } from '../helper.js'
 import { runBin, startStandalone } from '../standalone.js'
 
 const FLOW_HEALTH = '/.well-known/workflow/v1/flow?__health'
@@ -60,4 +60,31 @@ test('COMPUTE_WORKER_COMPUTE=none serves no workflow routes: execution happens e
   const worker = await startStandalone(t, { ...await envFor(t), COMPUTE_WORKER_COMPUTE: 'none' })
   assert.equal((await fetch(`${worker.url}${FLOW_HEALTH}`)).status, 404)
   assert.equal((await fetch(`${worker.url}/v1/health`)).status, 200)
+})
+
+test('a hook token sent to a webhook URL never reaches the output: the deployment\'s console is logged, tagged and redacted', async (t) => {
+  const env = await envFor(t)
+  const worker = await startStandalone(t, env)
+  const deployed = await runBin({ COMPUTE_WORKER_URL: worker.url, COMPUTE_WORKER_API_KEY: KEYS.admin }, ['deploy', (await buildFixtureApp('A')).dir, '--activate', '--json'])
+  assert.equal(deployed.code, 0, deployed.output)
+  const headers = { ...bearer(KEYS.admin), 'content-type': 'application/json' }
+  const trigger = await fetch(`${worker.url}/v1/runs`, { method: 'POST', headers: { ...headers, 'idempotency-key': 'hook' }, body: JSON.stringify({ workflowName: 'approval', input: ['s3cr3t-7'] }) })
+  const { runId } = await trigger.json()
+  await until(async () => {
+    const { data } = await (await fetch(`${worker.url}/v1/runs/${runId}/events`, { headers })).json()
+    return data.some((event: { eventType: string }) => event.eventType === 'hook_created') ? true : undefined
+  }, 'the hook')
+
+  // A createHook() token is no webhook: the SDK's webhook handler refuses it and logs the error, token and all.
+  const refused = await fetch(`${worker.url}/.well-known/workflow/v1/webhook/${encodeURIComponent('approval:s3cr3t-7')}`, { method: 'POST', body: '{}' })
+  assert.deepEqual([refused.status, await refused.text()], [404, ''])
+  const logged = await until(async () => worker.lines.find((line) => line.includes('Error during resumeWebhook')), 'the deployment\'s output')
+  const entry = JSON.parse(logged)
+  assert.equal(entry.deploymentId, JSON.parse(deployed.output).id)
+  assert.equal(entry.stream, 'stderr')
+  // The SDK's error carries the token as a property, printed a few lines further down.
+  await until(async () => worker.lines.find((line) => line.includes("token: '[redacted]'")), 'the token, redacted')
+  for (const form of ['approval:s3cr3t-7', 'approval%3As3cr3t-7']) {
+    assert.equal(worker.lines.some((line) => line.includes(form)), false, `${form} in the output`)
+  }
 })

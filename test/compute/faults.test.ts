@@ -7,7 +7,7 @@ import { SPEC_VERSION_CURRENT } from '@workflow/world'
 import { createInProcessCompute } from '../../lib/compute/index.js'
 import { newUlid } from '../../lib/ulid.js'
 import { buildFixtureApp } from '../fixtures/build.js'
-import { build } from '../helper.js'
+import { KEYS, bearer, build } from '../helper.js'
 import { deployBuild, deploySources, eventually, runOutput, startRun, workflowId } from './helper.js'
 
 // Deployment code that misbehaves on purpose, next to healthy deployments on the same worker.
@@ -129,7 +129,12 @@ test('misbehaving deployments', async (t) => {
     const run = await world.runs.get(runId)
     assert.equal(run.status, 'failed')
     assert.equal(run.error?.code, RUN_ERROR_CODES.MAX_DELIVERIES_EXCEEDED)
-    assert.match(String(run.error?.message), /after 49 deliveries: deployment "dpl_gone" cannot run here/)
+    assert.match(String(run.error?.message), /after 49 deliveries: deployment "dpl_gone" cannot run here: its files have no flow\.js/)
+    // What the run shows names the missing file, never where the server keeps deployments.
+    for (const shown of [String(run.error?.message), JSON.stringify((await app.inject({ url: `/v1/runs/${runId}`, headers: bearer(KEYS.runsRead) })).json())]) {
+      assert.equal(shown.includes(artifactDir), false, shown)
+      assert.equal(shown.includes(options.artifactDir!.split('/').at(-2)!), false, shown)
+    }
     // A later message of the failed run is let go too.
     assert.equal((await deliver('step', 49, step)).status, 200)
   })

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { withHealthCheck } from '@workflow/core/runtime/helpers'
 import { createLocalWorld } from '@workflow/world-local'
 import type { World } from '@workflow/world'
 import { createInProcessCompute } from '../../lib/compute/index.js'
@@ -67,6 +68,35 @@ test('a World that delivers over HTTP (as world-postgres does) runs through the 
   const relayed = await fetch(`${worker.url}${FLOW}`, { method: 'POST', ...delivery })
   assert.equal(relayed.status, 403)
   assert.equal((await relayed.json()).code, 'forbidden')
+
+  // A body that is no queue message, from loopback: refused at once, not retried as a 500.
+  for (const body of ['{not json', '{"runId": 5}', '[]']) {
+    const malformed = await fetch(`${worker.url}${FLOW}`, { method: 'POST', headers: healthCheckDelivery().headers, body })
+    assert.equal(malformed.status, 400, body)
+    const error = await malformed.json()
+    assert.equal(error.code, 'validation_error')
+    assert.equal(error.correlationId, malformed.headers.get('x-workflow-correlation-id'))
+  }
+})
+
+test('`?__health` is answered as the SDK\'s own handlers answer it, for any method and any caller', async (t) => {
+  const { app } = await build(t, { compute: createInProcessCompute({ deliverySecret: SECRET }) })
+  // The SDK's handler (@workflow/core withHealthCheck) on the same URL, as an app of its own serves it.
+  const sdk = withHealthCheck(async () => new Response('not a health probe', { status: 418 }), 3)
+  for (const endpoint of ['flow', 'step']) {
+    for (const method of ['POST', 'GET', 'PUT', 'DELETE', 'HEAD', 'OPTIONS']) {
+      const url = `/.well-known/workflow/v1/${endpoint}?__health`
+      const expected = await sdk(new Request(`http://localhost${url}`, { method }))
+      // Injected: neither loopback nor holding the secret, and without a body (POST included).
+      const actual = await app.inject({ method: method as 'GET', url })
+      assert.equal(actual.statusCode, expected.status, `${method} ${endpoint}`)
+      assert.equal(actual.body, await expected.text(), `${method} ${endpoint}`)
+      for (const [name, value] of expected.headers) assert.equal(actual.headers[name], value, `${method} ${endpoint}: ${name}`)
+      assert.ok(actual.headers['x-workflow-correlation-id'])
+    }
+  }
+  // Without ?__health the route is a queue delivery again: the guard applies.
+  assert.equal((await app.inject({ method: 'POST', url: FLOW })).statusCode, 403)
 })
 
 test('the delivery routes refuse callers that are not loopback unless they hold the delivery secret', async (t) => {
@@ -96,6 +126,13 @@ test('the delivery routes refuse callers that are not loopback unless they hold 
 
   const malformed = await app.inject({ method: 'POST', url: FLOW, headers: { 'x-workflow-delivery-secret': SECRET, 'content-type': 'application/json' }, payload: '{}' })
   assert.equal(malformed.statusCode, 400)
+  // Signed and well addressed, but a body the SDK's handler cannot read: 400, not a 500 the queue retries.
+  for (const [endpoint, payload] of [['flow', '{"runId": '], ['step', '{"runId": "wrun_1"}'], ['flow', JSON.stringify({ __healthCheck: true })]]) {
+    const unreadable = await app.inject({ method: 'POST', url: `/.well-known/workflow/v1/${endpoint}`, headers: { ...delivery.headers, 'x-workflow-delivery-secret': SECRET }, payload })
+    assert.equal(unreadable.statusCode, 400, payload)
+    assert.equal(unreadable.json().code, 'validation_error')
+    assert.equal(unreadable.json().correlationId, unreadable.headers['x-workflow-correlation-id'])
+  }
   const unknownEndpoint = await app.inject({ method: 'POST', url: '/.well-known/workflow/v1/nope', headers: { 'x-workflow-delivery-secret': SECRET }, payload: '{}' })
   assert.equal(unknownEndpoint.statusCode, 400)
   assert.equal(unknownEndpoint.json().code, 'validation_error')

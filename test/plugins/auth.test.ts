@@ -21,7 +21,8 @@ const keyFor: Record<Scope, string> = {
   'deploy:read': KEYS.deployRead,
   'deploy:write': KEYS.deployWrite,
   'world:proxy': KEYS.worldProxy,
-  'audit:read': KEYS.auditRead
+  'audit:read': KEYS.auditRead,
+  'metrics:read': KEYS.metricsRead
 }
 
 test('each scope lets its own key in and refuses every other key with 403 forbidden', async (t) => {

@@ -63,6 +63,10 @@ const webhooks: FastifyPluginAsyncTypebox = async (fastify) => {
  */
 function noteDelivery (request: FastifyRequest, outcome: string, facts: Record<string, unknown>): void {
   const provider = (request.params as { provider?: string }).provider ?? ''
+  // A rate-limited request is not a delivery: counted by the HTTP metrics only.
+  if (request.auditError?.code !== 'rate_limited') {
+    request.server.metrics?.webhookDelivery(request.server.workerConfig.webhookProviders.has(provider) ? provider : 'unconfigured', outcome)
+  }
   request.auditFacts = {
     target: `webhook:${provider}`,
     outcome,

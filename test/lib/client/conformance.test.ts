@@ -24,9 +24,9 @@ import { KEYS, SEED_KEYS, tempDir } from '../../helper.js'
  * The conformance suite: one scenario of World calls, run on world-local itself and on
  * world-local behind the worker through createRemoteWorld (CBOR and tagged JSON). Outcomes are
  * compared after normalizing what must differ between two stores: generated ids, timestamps.
- * Errors compare by the World class the runtime recognizes (`.is()`) and by message; world-local's
- * plain `Error("… not found")` and the remote `WorkflowWorldError` (status 404) both count as
- * "world-error": the runtime tells them apart by neither.
+ * Errors compare by the World class the runtime recognizes (`.is()`), else by whether they are a
+ * plain `Error` (world-local's "… not found") or a `WorkflowWorldError`, and by message: the SDK's
+ * CLI prints the two differently.
  */
 const NAMED_ERRORS = [
   WorkflowRunNotFoundError, HookNotFoundError, HookConflictError, EntityConflictError, RunExpiredError,
@@ -35,7 +35,7 @@ const NAMED_ERRORS = [
 
 function classify (error: unknown): Record<string, unknown> {
   const named = NAMED_ERRORS.find((errorClass) => errorClass.is(error))
-  const kind = named?.name ?? (WorkflowWorldError.is(error) || (error instanceof Error && error.constructor === Error) ? 'world-error' : 'other')
+  const kind = named?.name ?? (error instanceof Error && error.constructor === Error ? 'Error' : WorkflowWorldError.is(error) ? 'WorkflowWorldError' : 'other')
   return { error: kind, message: (error as Error).message, retryAfter: typeof (error as TooEarlyError).retryAfter === 'number' }
 }
 
@@ -172,6 +172,17 @@ async function scenario (world: World): Promise<Record<string, unknown>> {
     eventType: 'run_failed', specVersion: 3, eventData: { error: { message: 'boom', stack: 'at x' }, errorCode: 'USER_ERROR' }
   }))
   await step('runs.list', () => world.runs.list({ workflowName }))
+  // As the SDK's CLI sends them (`wf inspect`): its --cursor and -n flags default to the empty string.
+  await step('runs.list, the CLI\'s empty cursor and workflow name', () => world.runs.list({
+    workflowName: '', status: undefined, pagination: { sortOrder: 'asc', cursor: '', limit: 20 }, resolveData: 'none'
+  }))
+  await step('steps.list, an empty cursor', () => world.steps.list({ runId, pagination: { sortOrder: 'desc', cursor: '', limit: 20 }, resolveData: 'all' }))
+  await step('events.list, an empty cursor', () => world.events.list({ runId, pagination: { sortOrder: 'desc', cursor: '', limit: 3 }, resolveData: 'none' }))
+  await step('events.listByCorrelationId, an empty cursor', () => world.events.listByCorrelationId({ correlationId: 'step_01', pagination: { cursor: '' } }))
+  await step('hooks.list, every run, an empty cursor', () => world.hooks.list({ runId: undefined, pagination: { sortOrder: 'desc', cursor: '', limit: 20 } }))
+  await step('hooks.list, an empty run id', () => world.hooks.list({ runId: '', pagination: {} }))
+  await step('steps.get, an empty run id', () => world.steps.get('', 'step_01'))
+  await step('getStreamChunks, an empty cursor, a limit past 1000', () => world.getStreamChunks('strm_conformance', runId, { cursor: '', limit: 5000 }))
   await step('runs.list failed none', () => world.runs.list({ status: 'failed', resolveData: 'none' }))
   await step('runs.get missing', () => world.runs.get('wrun_01J00000000000000000000000'))
   await step('getDeploymentId', () => world.getDeploymentId())
@@ -196,7 +207,8 @@ test('world-local directly and through createRemoteWorld (CBOR and tagged JSON) 
   assert.equal((expected['run_started on a running run'] as any).event, undefined)
   assert.equal((expected['hook token taken'] as any).event.eventType, 'hook_conflict')
   assert.equal((expected['step_started too early'] as any).error, 'TooEarlyError')
-  assert.equal((expected['steps.get missing'] as any).error, 'world-error')
+  assert.equal((expected['steps.get missing'] as any).error, 'Error')
+  assert.equal((expected['runs.list, the CLI\'s empty cursor and workflow name'] as any).data.length, 2)
   assert.deepEqual(expected['readFromStream last 2'], [{ Uint8Array: [116, 104, 114, 101, 101] }, { Uint8Array: [4] }])
 
   for (const encoding of ['cbor', 'json'] as const) {

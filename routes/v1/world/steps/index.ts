@@ -10,7 +10,7 @@ const steps: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'Give runId: without it world-local scans every step of every run.',
       tags: ['world'],
       params: Type.Object({ stepId: Type.String({ minLength: 1 }) }),
-      querystring: Type.Object({ runId: Type.Optional(Type.String({ minLength: 1 })), resolveData: Type.Optional(ResolveData) }),
+      querystring: Type.Object({ runId: Type.Optional(Type.String({ maxLength: 512 })), resolveData: Type.Optional(ResolveData) }),
       response: { 200: StepEntity, ...WORLD_ERRORS, ...AUTHENTICATED_ERRORS }
     }
   }, async (request, reply) => {

@@ -3,18 +3,30 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { authorizesDelivery, DELIVERY_SECRET_HEADER, sameSecret } from '../../../../lib/wire/credentials.js'
 import { DomainError } from '../../../../lib/errors.js'
-import { WORKFLOW_CORE_VERSION } from '../../../../lib/sdk/core-internals.js'
+import { wasInjected } from '../../../../http/requests.js'
+import { deliveryBodyProblem } from '../../../../lib/compute/delivery-body.js'
+import { endpointHealthResponse } from '../../../../lib/compute/health-check.js'
 import { ErrorResponse } from '../../../../lib/schemas/common.js'
 import { LANE_BODY_LIMITS } from '../../../../lib/world-proxy/limits.js'
-import { wasInjected } from '../../../../http/requests.js'
 import {
-  DeliveryEndpointParams, DeliveryFailure, DeliveryResponse, EndpointHealthResponse, WebhookHandlerAnswer, WebhookParams
+  DeliveryEndpointParams, DeliveryFailure, DeliveryOrHealthResponse, EndpointHealthResponse, WebhookHandlerAnswer, WebhookParams
 } from '../../../../lib/schemas/compute.js'
 
 // The SDK's own paths (@workflow/utils WORKFLOW_ROUTE_BASE), whatever this folder is called.
 export const autoPrefix = '/.well-known/workflow/v1'
 
 const WEBHOOK_BODY_LIMIT = 10 * 1024 * 1024
+// The SDK's handlers are single functions, exported for every method.
+const EVERY_METHOD = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
+const HealthProbeQuery = Type.Object({ __health: Type.Optional(Type.String({ description: 'present, any value: a health probe' })) })
+
+function isHealthProbe (request: FastifyRequest): boolean {
+  return Object.hasOwn(request.query as object, '__health')
+}
+
+function isJson (contentType: string | undefined): boolean {
+  return contentType !== undefined && /^application\/json\b/i.test(contentType)
+}
 const LOOPBACK = /^(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/
 
 /**
@@ -66,48 +78,66 @@ const workflowRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   const handleDelivery = compute?.handleDelivery?.bind(compute)
   if (handleDelivery !== undefined) {
-    const guard = async (request: FastifyRequest): Promise<void> => {
-      if (!mayDeliver(request, compute?.deliverySecret)) {
-        throw new DomainError('forbidden', `Queue deliveries are accepted from loopback or with the delivery secret (Authorization: Bearer, or ${DELIVERY_SECRET_HEADER})`)
-      }
-    }
     const config = { auth: false, rateLimit: false, httpsRequired: false } as const
+    // `?__health` is answered to anyone as the SDK's handlers answer it, whatever the method (the
+    // SDK's `wf health` sends POST, its port probe HEAD); only deliveries are internal.
+    const healthAnswer = async (request: FastifyRequest, reply: FastifyReply) =>
+      await sendWebResponse(reply, endpointHealthResponse(request.method, request.url.split('?')[0], fastify.workflowWorld.specVersion))
 
     fastify.post('/:endpoint', {
       bodyLimit: LANE_BODY_LIMITS.queuePublish,
       config,
-      onRequest: guard,
+      onRequest: async (request) => {
+        if (isHealthProbe(request)) return
+        if (!mayDeliver(request, compute?.deliverySecret)) {
+          throw new DomainError('forbidden', `Queue deliveries are accepted from loopback or with the delivery secret (Authorization: Bearer, or ${DELIVERY_SECRET_HEADER})`)
+        }
+      },
       schema: {
-        summary: 'A queue delivery for the executor (internal: loopback or delivery secret)',
+        summary: 'A queue delivery for the executor (internal: loopback or delivery secret); with ?__health, the SDK\'s health answer (public)',
         tags: ['internal'],
         params: DeliveryEndpointParams,
+        querystring: HealthProbeQuery,
         // 400/500 come from the SDK's queue handler ({ error }) or from the worker (its error body).
-        response: { 200: DeliveryResponse, 400: Type.Union([ErrorResponse, DeliveryFailure]), 403: ErrorResponse, 500: Type.Union([ErrorResponse, DeliveryFailure]), 503: DeliveryFailure }
+        response: {
+          200: DeliveryOrHealthResponse,
+          400: Type.Union([ErrorResponse, DeliveryFailure]),
+          403: ErrorResponse,
+          500: Type.Union([ErrorResponse, DeliveryFailure]),
+          503: DeliveryFailure
+        }
       }
-    }, async (request, reply) => await sendWebResponse(reply, await handleDelivery(request.params.endpoint, toWebRequest(request))))
+    }, async (request, reply) => {
+      if (isHealthProbe(request)) return await healthAnswer(request, reply)
+      const { endpoint } = request.params
+      const body = request.body
+      if (Buffer.isBuffer(body) && body.length > 0 && isJson(request.headers['content-type'])) {
+        const problem = deliveryBodyProblem(endpoint, body)
+        if (problem !== undefined) throw new DomainError('validation_error', problem)
+      }
+      return await sendWebResponse(reply, await handleDelivery(endpoint, toWebRequest(request)))
+    })
 
-    // The SDK probes `flow?__health` to find the port its executor listens on (@workflow/utils get-port).
-    fastify.get('/:endpoint', {
+    fastify.route({
+      method: EVERY_METHOD.filter((method) => method !== 'POST'),
+      url: '/:endpoint',
+      exposeHeadRoute: false,
       config,
-      onRequest: guard,
       schema: {
-        summary: 'Health of a delivery endpoint, as the SDK answers it',
+        summary: 'The SDK\'s endpoint health probe (?__health, public): OPTIONS 204 and HEAD 200 without a body, others 200 with it',
         tags: ['internal'],
         params: DeliveryEndpointParams,
-        response: { 200: EndpointHealthResponse, 403: ErrorResponse }
-      }
-    }, async (request) => ({
-      healthy: true,
-      endpoint: `${autoPrefix}/${request.params.endpoint}`,
-      specVersion: fastify.workflowWorld.specVersion ?? 3,
-      workflowCoreVersion: WORKFLOW_CORE_VERSION
-    }))
+        querystring: Type.Object({ __health: Type.String({ description: 'present, any value' }) }),
+        response: { 200: EndpointHealthResponse, 204: Type.Null({ description: 'the CORS preflight of a probe' }) }
+      },
+      handler: healthAnswer
+    })
   }
 
   const handleWebhook = compute?.handleWebhook?.bind(compute)
   if (handleWebhook !== undefined) {
     fastify.route({
-      method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
+      method: EVERY_METHOD,
       url: '/webhook/:token',
       exposeHeadRoute: false,
       bodyLimit: WEBHOOK_BODY_LIMIT,
@@ -118,7 +148,7 @@ const workflowRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         params: WebhookParams,
         response: {
           '2xx': WebhookHandlerAnswer,
-          404: ErrorResponse,
+          404: Type.Null({ description: 'No webhook has this token (unknown, or a createHook() token): no body, as the SDK answers' }),
           413: ErrorResponse,
           429: ErrorResponse,
           500: ErrorResponse
@@ -129,8 +159,10 @@ const workflowRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         try {
           response = await handleWebhook(request.params.token, toWebRequest(request))
         } catch (error) {
-          if ((error as Error)?.name === 'HookNotFoundError') throw new DomainError('hook_not_found', 'No hook has this token', { cause: error })
-          throw error
+          if ((error as Error)?.name !== 'HookNotFoundError') throw error
+          // Answered as the deployment's own handler answers a live token that is not a
+          // webhook, so that no caller can tell which tokens exist (`approval:42` is guessable).
+          response = new Response(null, { status: 404 })
         }
         return await sendWebResponse(reply, response)
       }
