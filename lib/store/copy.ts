@@ -30,6 +30,11 @@ const PAGE = 500
 export async function copyControlPlane (source: ControlPlane, target: ControlPlane, now = Date.now()): Promise<ControlPlaneCopy> {
   const keys = await source.apiKeys.list()
   const apiKeys = { found: keys.length, copied: await target.apiKeys.import(keys) }
+  // A key the target already held under another id (a seed key both configured) keeps the
+  // target's id: what the source recorded under its id is copied under the target's.
+  const targetIds = new Map((await target.apiKeys.list()).map((row) => [row.keyHash.toString('hex'), row.id]))
+  const renamed = new Map(keys.map((row) => [row.id, targetIds.get(row.keyHash.toString('hex')) ?? row.id]))
+  const keyId = <T extends string | null>(id: T): T => (id === null ? id : renamed.get(id) ?? id) as T
 
   const deployments = { found: 0, copied: 0 }
   let after: DeploymentPosition | undefined
@@ -44,7 +49,7 @@ export async function copyControlPlane (source: ControlPlane, target: ControlPla
         if (sha256 !== entry.sha256) throw new Error(`deployment ${record.id}: file ${entry.name} does not match its sha256 (a damaged artifact directory?)`)
         return { ...entry, bytes }
       }))
-      if (await target.deployments.insert(record, files, { ifAbsent: true })) deployments.copied++
+      if (await target.deployments.insert({ ...record, createdByKeyId: keyId(record.createdByKeyId) }, files, { ifAbsent: true })) deployments.copied++
     }
     if (page.length < PAGE) break
     const last = page[page.length - 1]
@@ -59,21 +64,21 @@ export async function copyControlPlane (source: ControlPlane, target: ControlPla
     targetActive = sourceActive
   }
 
-  const records = await source.idempotency.listLive(now)
+  const records = (await source.idempotency.listLive(now)).map((record) => ({ ...record, owner: keyId(record.owner) }))
   const idempotencyRecords = { found: records.length, copied: await target.idempotency.import(records) }
 
   return {
     apiKeys,
     deployments,
     idempotencyRecords,
-    auditRows: await copyAudit(source, target),
+    auditRows: await copyAudit(source, target, keyId),
     activeDeployment: { source: sourceActive, target: targetActive }
   }
 }
 
 // The log is read newest first (the only order it is paged in), and written oldest first so the
 // copies keep their order: the pages' bounds are found first, then each page is copied, oldest first.
-async function copyAudit (source: ControlPlane, target: ControlPlane): Promise<CopyCount> {
+async function copyAudit (source: ControlPlane, target: ControlPlane, keyId: (id: string | null) => string | null): Promise<CopyCount> {
   const bounds: Array<number | undefined> = [undefined]
   for (;;) {
     const page = await source.audit.query({}, PAGE, bounds[bounds.length - 1])
@@ -86,6 +91,7 @@ async function copyAudit (source: ControlPlane, target: ControlPlane): Promise<C
     count.found += rows.length
     count.copied += await target.audit.import(rows.map(({ id, ...row }) => ({
       ...row,
+      actorKeyId: keyId(row.actorKeyId),
       // The same row copied again has the same key, wherever its source file is.
       importKey: `${id}:${createHash('sha256').update(JSON.stringify(row)).digest('hex').slice(0, 32)}`
     })))
