@@ -6,32 +6,32 @@ const TABLES = ['apiKeys', 'idempotency', 'deployments', 'audit', 'uiSessions'] 
 // Waiting for another request is not a database operation.
 const UNTIMED = new Set(['waitForChange'])
 
+// A plain object in front of the table (no proxy trap on every call): each method timed, bound to the table.
 function measureTable<T extends object> (table: T, name: string, metrics: WorkerMetrics): T {
-  const timedMethods = new Map<string, unknown>()
-  return new Proxy(table, {
-    get (target, property) {
-      const value = Reflect.get(target, property, target) as unknown
-      if (typeof value !== 'function') return value
-      if (typeof property !== 'string' || UNTIMED.has(property)) return value.bind(target)
-      let timed = timedMethods.get(property)
-      if (timed === undefined) {
-        const operation = `${name}.${property}`
-        timed = async (...args: unknown[]) => {
-          const started = performance.now()
-          try {
-            const result = await (value as (...args: unknown[]) => Promise<unknown>).apply(target, args)
-            metrics.storeOperation(operation, 'ok', (performance.now() - started) / 1000)
-            return result
-          } catch (error) {
-            metrics.storeOperation(operation, 'error', (performance.now() - started) / 1000)
-            throw error
-          }
-        }
-        timedMethods.set(property, timed)
+  const measured = Object.create(table) as Record<string, unknown>
+  for (let proto = Object.getPrototypeOf(table); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const property of Object.getOwnPropertyNames(proto)) {
+      const method = (table as Record<string, unknown>)[property]
+      if (property === 'constructor' || typeof method !== 'function' || Object.hasOwn(measured, property)) continue
+      if (UNTIMED.has(property)) {
+        measured[property] = method.bind(table)
+        continue
       }
-      return timed
+      const operation = `${name}.${property}`
+      measured[property] = async (...args: unknown[]) => {
+        const started = performance.now()
+        try {
+          const result = await (method as (...args: unknown[]) => Promise<unknown>).apply(table, args)
+          metrics.storeOperation(operation, 'ok', (performance.now() - started) / 1000)
+          return result
+        } catch (error) {
+          metrics.storeOperation(operation, 'error', (performance.now() - started) / 1000)
+          throw error
+        }
+      }
     }
-  })
+  }
+  return measured as T
 }
 
 /**
