@@ -31,7 +31,7 @@ async function main (argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: Error) => {
-  const expected = error instanceof SettingsError || ['OptionsError', 'StrictRemoteGuardError', 'UsageError', 'ApiKeyAdminError', 'WorldSetupError', 'DatabaseVersionError', 'CommandError'].includes(error.name)
+  const expected = error instanceof SettingsError || ['OptionsError', 'StrictRemoteGuardError', 'UsageError', 'ApiKeyAdminError', 'WorldSetupError', 'ControlPlaneSetupError', 'DatabaseVersionError', 'CommandError'].includes(error.name)
   process.stderr.write(`compute-worker: ${expected ? error.message : error.stack ?? error.message}\n`)
   process.exit(1)
 })

@@ -130,6 +130,23 @@ export function readSqlitePath (env: Env = process.env): string {
   return env.COMPUTE_WORKER_SQLITE_PATH?.trim() || DEFAULTS.sqlitePath
 }
 
+/**
+ * `COMPUTE_WORKER_DATABASE_URL`: the control plane's PostgreSQL database. Unset on world-postgres,
+ * it is the World's database (`WORKFLOW_POSTGRES_URL`), so the two variables that move the World
+ * move everything. Undefined: SQLite.
+ */
+export function readDatabaseUrl (env: Env = process.env): string | undefined {
+  const named = env.COMPUTE_WORKER_DATABASE_URL?.trim()
+  if (named !== undefined && named !== '') {
+    if (!/^postgres(ql)?:\/\//.test(named)) {
+      throw new SettingsError('COMPUTE_WORKER_DATABASE_URL', 'must be a postgres:// URL (postgres://user:password@host:5432/database)')
+    }
+    return named
+  }
+  const targetWorld = env.WORKFLOW_TARGET_WORLD?.trim() || DEFAULTS.targetWorld
+  return targetWorld === POSTGRES_WORLD ? env.WORKFLOW_POSTGRES_URL?.trim() || undefined : undefined
+}
+
 export function readStandaloneSettings (env: Env = process.env): StandaloneSettings {
   const targetWorld = env.WORKFLOW_TARGET_WORLD?.trim() || DEFAULTS.targetWorld
   const compute = env.COMPUTE_WORKER_COMPUTE?.trim() || 'in-process'
@@ -160,6 +177,7 @@ export function readStandaloneSettings (env: Env = process.env): StandaloneSetti
       trustProxy: trustProxy(env),
       rateLimitPerMinute: integer(env, 'COMPUTE_WORKER_RATE_LIMIT_PER_MINUTE', 1, 10_000_000),
       sqlitePath: readSqlitePath(env),
+      database: readDatabaseUrl(env),
       artifactDir: env.COMPUTE_WORKER_ARTIFACT_DIR?.trim() || DEFAULTS.artifactDir,
       maxDeploymentBytes: integer(env, 'COMPUTE_WORKER_MAX_DEPLOYMENT_BYTES', 1, Number.MAX_SAFE_INTEGER),
       idempotencyRetentionHours: integer(env, 'COMPUTE_WORKER_IDEMPOTENCY_RETENTION_HOURS', 1, 24 * 365),

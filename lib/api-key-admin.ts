@@ -1,7 +1,7 @@
 import { DEFAULTS } from './options.js'
 import { SCOPES, isScope, type Scope } from './scopes.js'
 import { ApiKeyStore, type ApiKeyRecord } from './store/api-keys.js'
-import { openDatabase } from './store/database.js'
+import { withControlPlane } from './store/index.js'
 
 /** Bad input to a key operation (unknown scope, bad limit, unknown id …). */
 export class ApiKeyAdminError extends Error {
@@ -14,6 +14,8 @@ export class ApiKeyAdminError extends Error {
 export interface ControlPlaneLocation {
   /** The control-plane SQLite file the server uses (`COMPUTE_WORKER_SQLITE_PATH`). */
   sqlitePath?: string
+  /** The control plane's PostgreSQL URL, when the server keeps it there (`COMPUTE_WORKER_DATABASE_URL`). */
+  database?: string
 }
 
 export interface CreateApiKeyInput extends ControlPlaneLocation {
@@ -28,13 +30,13 @@ export interface CreatedApiKey {
   record: ApiKeyRecord
 }
 
-function withStore<T> (location: ControlPlaneLocation, use: (store: ApiKeyStore) => T): T {
-  const db = openDatabase(location.sqlitePath ?? DEFAULTS.sqlitePath)
-  try {
-    return use(new ApiKeyStore(db))
-  } finally {
-    db.close()
-  }
+async function withStore<T> (location: ControlPlaneLocation, use: (store: ApiKeyStore) => Promise<T>): Promise<T> {
+  return await withControlPlane({
+    sqlitePath: location.sqlitePath ?? DEFAULTS.sqlitePath,
+    database: location.database,
+    // Key commands touch no deployment files.
+    artifactDir: DEFAULTS.artifactDir
+  }, async (controlPlane) => await use(new ApiKeyStore(controlPlane.apiKeys)))
 }
 
 function validScopes (scopes: readonly string[]): Scope[] {
@@ -49,7 +51,7 @@ function validScopes (scopes: readonly string[]): Scope[] {
 }
 
 /**
- * Creates an API key in the control-plane database. A running worker on the same file accepts
+ * Creates an API key in the control-plane database. A running worker on the same database accepts
  * it on its next request. The returned key is the only copy in clear.
  */
 export async function createApiKey (input: CreateApiKeyInput): Promise<CreatedApiKey> {
@@ -61,12 +63,12 @@ export async function createApiKey (input: CreateApiKeyInput): Promise<CreatedAp
   if (rateLimitPerMinute !== undefined && (!Number.isInteger(rateLimitPerMinute) || rateLimitPerMinute < 1)) {
     throw new ApiKeyAdminError(`the rate limit must be a positive integer of requests per minute, got ${String(rateLimitPerMinute)}`)
   }
-  return withStore(input, (store) => store.create({ scopes, name: name?.trim(), rateLimitPerMinute }, 'cli'))
+  return await withStore(input, async (store) => await store.create({ scopes, name: name?.trim(), rateLimitPerMinute }, 'cli'))
 }
 
 /** Every key, revoked ones included, oldest first. Never the key or its hash. */
 export async function listApiKeys (location: ControlPlaneLocation = {}): Promise<ApiKeyRecord[]> {
-  return withStore(location, (store) => store.list())
+  return await withStore(location, async (store) => await store.list())
 }
 
 export interface RevokedApiKey {
@@ -75,11 +77,11 @@ export interface RevokedApiKey {
   revokedNow: boolean
 }
 
-/** Revokes a key by id; a running worker on the same file refuses it from its next request on. */
+/** Revokes a key by id; a running worker on the same database refuses it from its next request on. */
 export async function revokeApiKey (input: ControlPlaneLocation & { id: string }): Promise<RevokedApiKey> {
-  return withStore(input, (store) => {
-    const revokedNow = store.revoke(input.id)
-    const record = store.list().find((r) => r.id === input.id)
+  return await withStore(input, async (store) => {
+    const revokedNow = await store.revoke(input.id)
+    const record = await store.get(input.id)
     if (record === undefined) throw new ApiKeyAdminError(`no API key with id "${input.id}" (see: compute-worker keys list)`)
     return { record, revokedNow }
   })

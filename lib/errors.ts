@@ -69,7 +69,8 @@ const UNAVAILABLE_CODES = new Set([
   'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_CANTOPEN', 'SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_PROTOCOL',
   '57P01', '57P02', '57P03', '53300'
 ])
-const UNAVAILABLE_MESSAGES = /^(The database connection is not open|Connection terminated)/
+// pg's pool gives up waiting for a connection with the last one (no code).
+const UNAVAILABLE_MESSAGES = /^(The database connection is not open|Connection terminated|timeout exceeded when trying to connect)/
 
 function unavailableCode (code: unknown): boolean {
   if (typeof code !== 'string') return false

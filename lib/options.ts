@@ -43,8 +43,13 @@ export interface ComputeWorkerOptions {
   trustProxy?: FastifyServerOptions['trustProxy']
   /** Requests per minute per API key (per IP when unauthenticated). */
   rateLimitPerMinute?: number
-  /** The control-plane SQLite file; `:memory:` allowed. */
+  /** The control-plane SQLite file; `:memory:` allowed. Unused when `database` is set. */
   sqlitePath?: string
+  /**
+   * A `postgres://` URL: the control plane (keys, idempotency, deployments and their files, audit,
+   * sessions) in that database's `compute_worker` schema, shared by every worker that names it.
+   */
+  database?: string
   /** Where deployment artifacts are stored. */
   artifactDir?: string
   /** Largest decoded deployment (all files together), in bytes. */
@@ -82,6 +87,7 @@ export interface ResolvedOptions {
   trustProxy: FastifyServerOptions['trustProxy']
   rateLimitPerMinute: number
   sqlitePath: string
+  database: string | undefined
   artifactDir: string
   maxDeploymentBytes: number
   idempotencyRetentionHours: number
@@ -119,6 +125,14 @@ function optionalInteger (name: string, value: unknown, min: 0 | 1): number | un
     throw new OptionsError(name, `must be a ${min === 0 ? 'non-negative' : 'positive'} integer, got ${JSON.stringify(value)}`)
   }
   return value
+}
+
+function validateDatabase (database: unknown): string | undefined {
+  if (database === undefined || database === '') return undefined
+  if (typeof database !== 'string' || !/^postgres(ql)?:\/\//.test(database.trim())) {
+    throw new OptionsError('database', 'must be a postgres:// URL (postgres://user:password@host:5432/database)')
+  }
+  return database.trim()
 }
 
 function validateSeedApiKeys (keys: unknown): SeedApiKey[] {
@@ -194,6 +208,7 @@ export function resolveOptions (options: ComputeWorkerOptions): ResolvedOptions 
     trustProxy: options.trustProxy ?? false,
     rateLimitPerMinute: positiveInteger('rateLimitPerMinute', options.rateLimitPerMinute, DEFAULTS.rateLimitPerMinute),
     sqlitePath: options.sqlitePath ?? DEFAULTS.sqlitePath,
+    database: validateDatabase(options.database),
     artifactDir: options.artifactDir ?? DEFAULTS.artifactDir,
     maxDeploymentBytes: positiveInteger('maxDeploymentBytes', options.maxDeploymentBytes, DEFAULTS.maxDeploymentBytes),
     idempotencyRetentionHours: positiveInteger('idempotencyRetentionHours', options.idempotencyRetentionHours, DEFAULTS.idempotencyRetentionHours),

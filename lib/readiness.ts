@@ -1,9 +1,11 @@
 import type { ComputeExecutor } from './compute/types.js'
-import type { SqliteDatabase } from './store/database.js'
+import type { ControlPlane } from './store/control-plane.js'
 import type { WorldProbe, WorldStatus } from './world/probe.js'
 
 export interface CheckStatus {
   status: 'ok' | 'unavailable'
+  /** Which backend holds the control plane (the database check). */
+  kind?: 'sqlite' | 'postgres'
   error?: string
   checkedAt: string
 }
@@ -29,23 +31,17 @@ const FRESH_MS = 1_000
  * would pass on a read-only or full disk). Reused for a second: the route is public and not rate
  * limited, so callers cannot turn it into a write load.
  */
-export function createDatabaseWriteProbe (db: SqliteDatabase): () => CheckStatus {
-  let last: { at: number, status: CheckStatus } | undefined
-  let statement: ReturnType<SqliteDatabase['prepare']> | undefined
-  return function probeDatabaseWrite () {
+export function createDatabaseWriteProbe (controlPlane: ControlPlane): () => Promise<CheckStatus> {
+  let last: { at: number, status: Promise<CheckStatus> } | undefined
+  return async function probeDatabaseWrite () {
     const now = Date.now()
-    if (last !== undefined && now - last.at < FRESH_MS) return last.status
-    let status: CheckStatus
-    try {
-      statement ??= db.prepare(`INSERT INTO health_probe (singleton, checked_at) VALUES (1, ?)
-        ON CONFLICT (singleton) DO UPDATE SET checked_at = excluded.checked_at`)
-      statement.run(now)
-      status = { status: 'ok', checkedAt: new Date(now).toISOString() }
-    } catch (error) {
-      status = { status: 'unavailable', error: (error as Error).message, checkedAt: new Date(now).toISOString() }
-    }
+    // The promise is kept, not its result: probes arriving while one is in flight share it.
+    if (last !== undefined && now - last.at < FRESH_MS) return await last.status
+    const status = controlPlane.probeWrite(now).then(
+      (): CheckStatus => ({ status: 'ok', kind: controlPlane.kind, checkedAt: new Date(now).toISOString() }),
+      (error: unknown): CheckStatus => ({ status: 'unavailable', kind: controlPlane.kind, error: (error as Error)?.message ?? String(error), checkedAt: new Date(now).toISOString() }))
     last = { at: now, status }
-    return status
+    return await status
   }
 }
 
@@ -68,11 +64,10 @@ async function computeStatus (compute: ComputeExecutor | undefined): Promise<Com
 
 export async function checkReadiness (input: {
   probeWorld: WorldProbe
-  probeDatabase: () => CheckStatus
+  probeDatabase: () => Promise<CheckStatus>
   compute: ComputeExecutor | undefined
 }): Promise<Readiness> {
-  const [world, compute] = await Promise.all([input.probeWorld(), computeStatus(input.compute)])
-  const database = input.probeDatabase()
+  const [world, database, compute] = await Promise.all([input.probeWorld(), input.probeDatabase(), computeStatus(input.compute)])
   return {
     ready: world.status === 'ok' && database.status === 'ok' && compute.status !== 'unavailable',
     world,

@@ -92,11 +92,11 @@ export default fp<AuditPluginOptions>(async function auditPlugin (fastify, opts)
     if (audit === undefined) return
     const [action, sink] = typeof audit === 'string' ? [audit, rows] : [audit.action, aggregator]
     try {
-      sink.record(audited(request, reply, action))
+      await sink.record(audited(request, reply, action))
     } catch (error) {
       request.log.error({ err: error, action }, 'audit row could not be written')
     }
   })
 
-  fastify.addHook('onClose', async () => { aggregator.close() })
+  fastify.addHook('onClose', async () => { await aggregator.close() })
 }, { name: 'compute-worker-audit', fastify: '5.x', dependencies: ['compute-worker-storage', 'compute-worker-correlation', 'compute-worker-auth'] })

@@ -54,7 +54,7 @@ export default fp(async function authPlugin (fastify) {
     if (token === undefined) return
     // A `cw_` key with a wrong checksum is a typo or a forgery: refused without a database lookup.
     if (token.startsWith(API_KEY_PREFIX) && !hasValidChecksum(token)) return
-    request.callerKey = fastify.apiKeys.authenticate(token) ?? null
+    request.callerKey = await fastify.apiKeys.authenticate(token) ?? null
   })
 
   // ... and refuse after it (preParsing, before any body is read), so refusals are rate limited too.

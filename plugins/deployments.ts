@@ -3,13 +3,13 @@ import { DeploymentStore } from '../lib/deployments/store.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Deployments (SQLite rows + files under artifactDir) and the active pointer. */
+    /** Deployments with their files, and the active pointer. */
     deployments: DeploymentStore
   }
 }
 
 export default fp(async function deploymentsPlugin (fastify) {
-  const deployments = new DeploymentStore(fastify.controlDb, fastify.workerConfig.artifactDir)
+  const deployments = new DeploymentStore(fastify.controlPlane.deployments)
   fastify.decorate('deployments', deployments)
   fastify.addHook('onReady', async () => {
     const removed = await deployments.sweepOrphans()

@@ -52,14 +52,14 @@ const DEFAULT_WAIT_MS = 5_000
 export default fp<IdempotencyPluginOptions>(async function idempotencyPlugin (fastify, opts) {
   const retentionMs = opts.retentionHours * 3_600_000
   const waitMs = opts.waitMs ?? DEFAULT_WAIT_MS
-  const store = new IdempotencyStore(fastify.controlDb, { retentionMs })
+  const store = new IdempotencyStore(fastify.controlPlane.idempotency, { retentionMs })
   const idempotently: Idempotently = async (options, work) => await performIdempotently(store, { ...options, waitMs }, work)
   fastify.decorate('idempotencyStore', store)
   fastify.decorate('idempotently', idempotently)
   fastify.decorateRequest('idempotencyKey', '')
 
   // Nothing of this process can hold a lease yet: a retry after a crash takes its record over at once.
-  const released = store.expireAllLeases()
+  const released = await store.expireAllLeases()
   if (released > 0) fastify.log.info({ released }, 'idempotency: claims left in progress by a previous run can be taken over')
   const purge = schedulePurge(store, purgeIntervalFor(retentionMs), (purged, error) => {
     if (error !== undefined) fastify.log.warn({ err: error }, 'idempotency: purge failed')

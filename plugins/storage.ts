@@ -1,33 +1,39 @@
 import fp from 'fastify-plugin'
-import { measureDatabase } from '../lib/observability/measured-database.js'
+import { measureControlPlane } from '../lib/observability/measured-control-plane.js'
 import type { SeedApiKey } from '../lib/options.js'
 import { ApiKeyStore } from '../lib/store/api-keys.js'
 import { AuditLog } from '../lib/store/audit-log.js'
-import { openDatabase, type SqliteDatabase } from '../lib/store/database.js'
+import type { ControlPlane } from '../lib/store/control-plane.js'
+import { openControlPlane, type ControlPlaneLocation } from '../lib/store/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The control-plane SQLite database, migrated. Stores take it in their constructor. */
-    controlDb: SqliteDatabase
+    /** The control plane's tables (SQLite or PostgreSQL), migrated. Services take their table from it. */
+    controlPlane: ControlPlane
     apiKeys: ApiKeyStore
     auditLog: AuditLog
   }
 }
 
-export interface StorageOptions {
-  sqlitePath: string
+export interface StorageOptions extends ControlPlaneLocation {
   seedApiKeys: SeedApiKey[]
 }
 
 export default fp<StorageOptions>(async function storagePlugin (fastify, opts) {
-  const opened = openDatabase(opts.sqlitePath)
-  const db = fastify.metrics === undefined ? opened : measureDatabase(opened, fastify.metrics)
-  fastify.addHook('onClose', async () => { db.close() })
+  const opened = await openControlPlane(opts)
+  const controlPlane = fastify.metrics === undefined ? opened : measureControlPlane(opened, fastify.metrics)
+  if (controlPlane.kind === 'postgres') fastify.log.info({ database: controlPlane.location }, 'control plane: PostgreSQL')
 
-  const apiKeys = new ApiKeyStore(db)
-  apiKeys.seed(opts.seedApiKeys)
+  const apiKeys = new ApiKeyStore(controlPlane.apiKeys)
+  try {
+    await apiKeys.seed(opts.seedApiKeys)
+  } catch (error) {
+    await controlPlane.close()
+    throw error
+  }
 
-  fastify.decorate('controlDb', db)
+  fastify.addHook('onClose', async () => { await controlPlane.close() })
+  fastify.decorate('controlPlane', controlPlane)
   fastify.decorate('apiKeys', apiKeys)
-  fastify.decorate('auditLog', new AuditLog(db))
+  fastify.decorate('auditLog', new AuditLog(controlPlane.audit))
 }, { name: 'compute-worker-storage', fastify: '5.x' })

@@ -90,7 +90,7 @@ export function apiAnswerError (answer: ApiAnswer): RouteAnswerError {
  * before the rate limit, so that a page is counted against its session's key.
  */
 export default fp<UiPluginOptions>(async function uiPlugin (fastify, opts) {
-  const sessions = new UiSessionStore(fastify.controlDb, opts.sessionLimits)
+  const sessions = new UiSessionStore(fastify.controlPlane.uiSessions, opts.sessionLimits)
   const { requireHttps } = fastify.workerConfig
   const base = `${fastify.prefix}/ui`
   const routes = new Map<string, { public: boolean, scope?: Scope }>()
@@ -135,7 +135,7 @@ export default fp<UiPluginOptions>(async function uiPlugin (fastify, opts) {
     const token = request.readUiCookie(SESSION_COOKIE)
     if (token === undefined || token === '') return
     const session = await sessions.resolve(token)
-    const key = session === undefined ? undefined : fastify.apiKeys.getLive(session.keyId)
+    const key = session === undefined ? undefined : await fastify.apiKeys.getLive(session.keyId)
     if (session === undefined || key === undefined) return
     request.callerKey = key
     request.uiSession = { ...session, token }

@@ -31,7 +31,8 @@ export default fp<WorldPluginOptions>(async function worldPlugin (fastify, opts)
 
   fastify.addHook('onReady', async () => {
     // The executor attaches to the queue first: world.start() re-queues active runs at once.
-    await compute?.start({ world, log: fastify.log, artifactDir, metrics })
+    const deployments = fastify.controlPlane.deployments
+    await compute?.start({ world, log: fastify.log, artifactDir, metrics, prepareDeployment: async (id) => await deployments.localDirectory(id) })
     await world.start?.()
   })
 
@@ -39,4 +40,4 @@ export default fp<WorldPluginOptions>(async function worldPlugin (fastify, opts)
     await compute?.close()
     await world.close?.()
   })
-}, { name: 'compute-worker-world', fastify: '5.x' })
+}, { name: 'compute-worker-world', fastify: '5.x', dependencies: ['compute-worker-storage'] })

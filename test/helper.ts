@@ -8,6 +8,8 @@ import type { FastifyInstance } from 'fastify'
 import { buildComputeWorkerApp } from '../server.js'
 import type { ComputeWorkerOptions, SeedApiKey } from '../lib/options.js'
 import { SCOPES } from '../lib/scopes.js'
+import type { SqliteDatabase } from '../lib/store/sqlite/database.js'
+import { SqliteControlPlane } from '../lib/store/sqlite/index.js'
 
 /** Keys every test app is seeded with: one with every scope, one per scope. */
 export const KEYS = {
@@ -105,4 +107,11 @@ export async function breakLocalWorldRuns (dir: string): Promise<void> {
   const runsDir = join(dir, 'world', 'runs')
   await rm(runsDir, { recursive: true, force: true })
   await writeFile(runsDir, 'not a directory')
+}
+
+/** The SQLite handle under a test app's control plane, for tests that inspect rows or inject faults. */
+export function sqliteOf (app: FastifyInstance): SqliteDatabase {
+  const controlPlane = app.controlPlane
+  if (!(controlPlane instanceof SqliteControlPlane)) throw new Error('this test needs the SQLite control plane')
+  return controlPlane.database
 }

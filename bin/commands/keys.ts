@@ -1,7 +1,7 @@
 import { createApiKey, listApiKeys, revokeApiKey } from '../../lib/api-key-admin.js'
 import { SCOPES } from '../../lib/scopes.js'
 import type { ApiKeyRecord } from '../../lib/store/api-keys.js'
-import { readSqlitePath } from '../env.js'
+import { readDatabaseUrl, readSqlitePath } from '../env.js'
 import { UsageError, parseCommandArgs } from '../usage.js'
 
 const USAGE = `Usage:
@@ -17,13 +17,15 @@ function out (text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : text + '\n')
 }
 
-/** The database the server uses: an in-memory one would vanish with this command. */
-function sqlitePath (): string {
+/** The database the server uses: PostgreSQL when named, else its SQLite file (an in-memory one would vanish with this command). */
+function controlPlane (): { sqlitePath: string, database?: string } {
+  const database = readDatabaseUrl()
+  if (database !== undefined) return { sqlitePath: readSqlitePath(), database }
   const path = readSqlitePath()
   if (path === ':memory:' || path === '') {
     throw new UsageError('COMPUTE_WORKER_SQLITE_PATH is ":memory:": keys must go to the database file the server uses')
   }
-  return path
+  return { sqlitePath: path }
 }
 
 function publicRecord (record: ApiKeyRecord) {
@@ -56,7 +58,7 @@ async function create (args: string[]): Promise<void> {
   const scopes = ((values.scopes ?? []) as string[]).flatMap((list) => list.split(',')).map((s) => s.trim()).filter(Boolean)
   if (scopes.length === 0) throw new UsageError(`keys create: --scopes is required (${SCOPES.join(', ')})`)
   const { key, record } = await createApiKey({
-    sqlitePath: sqlitePath(),
+    ...controlPlane(),
     scopes,
     name: values.name as string | undefined,
     rateLimitPerMinute: positiveInteger('--rate-limit', values['rate-limit'] as string | undefined)
@@ -80,7 +82,7 @@ function table (rows: string[][]): string {
 async function list (args: string[]): Promise<void> {
   const { values, positionals } = parseCommandArgs('keys list', args, { json: { type: 'boolean' } })
   if (positionals.length > 0) throw new UsageError(`keys list: unexpected argument "${positionals[0]}"`)
-  const records = await listApiKeys({ sqlitePath: sqlitePath() })
+  const records = await listApiKeys(controlPlane())
   if (values.json === true) {
     out(JSON.stringify(records.map(publicRecord)))
     return
@@ -98,7 +100,7 @@ async function list (args: string[]): Promise<void> {
 async function revoke (args: string[]): Promise<void> {
   const { values, positionals } = parseCommandArgs('keys revoke', args, { json: { type: 'boolean' } })
   if (positionals.length !== 1) throw new UsageError('keys revoke: give exactly one key id (see: compute-worker keys list)')
-  const { record, revokedNow } = await revokeApiKey({ sqlitePath: sqlitePath(), id: positionals[0] })
+  const { record, revokedNow } = await revokeApiKey({ ...controlPlane(), id: positionals[0] })
   if (values.json === true) {
     out(JSON.stringify({ ...publicRecord(record), revokedNow }))
     return

@@ -17,7 +17,7 @@ export interface AuditedRequest {
 }
 
 export interface AuditSink {
-  record (audited: AuditedRequest): void
+  record (audited: AuditedRequest): void | Promise<void>
 }
 
 /**
@@ -31,10 +31,10 @@ export class AuditRowSink implements AuditSink {
     this.#log = log
   }
 
-  record (audited: AuditedRequest): void {
+  async record (audited: AuditedRequest): Promise<void> {
     if (audited.statusCode === 429) return
     const { action, outcome, correlationId, actorKeyId, target, runId, metadata } = audited
-    this.#log.record({ action, outcome, correlationId, actorKeyId, target, runId, metadata })
+    await this.#log.record({ action, outcome, correlationId, actorKeyId, target, runId, metadata })
   }
 }
 
@@ -67,7 +67,7 @@ export class AuditAggregator implements AuditSink {
 
   constructor (log: AuditLog, windowMs = 60_000) {
     this.#log = log
-    this.#timer = setInterval(() => this.flush(), windowMs)
+    this.#timer = setInterval(() => { this.flush().catch(() => {}) }, windowMs)
     this.#timer.unref()
   }
 
@@ -99,11 +99,12 @@ export class AuditAggregator implements AuditSink {
   }
 
   /** Writes one row per pending tally and starts a new window. */
-  flush (): void {
+  async flush (): Promise<void> {
     const tallies = [...this.#tallies.values()]
     this.#tallies.clear()
-    for (const tally of tallies) {
-      this.#log.record({
+    // Started together: each row's write begins at once, none waits for the one before.
+    await Promise.all(tallies.map(async (tally) => {
+      await this.#log.record({
         action: tally.action,
         outcome: tally.failures === 0 ? 'success' : tally.failures === tally.count ? 'failure' : 'partial',
         correlationId: tally.firstCorrelationId,
@@ -120,11 +121,11 @@ export class AuditAggregator implements AuditSink {
           to: new Date(tally.lastAt).toISOString()
         }
       })
-    }
+    }))
   }
 
-  close (): void {
+  async close (): Promise<void> {
     clearInterval(this.#timer)
-    this.flush()
+    await this.flush()
   }
 }

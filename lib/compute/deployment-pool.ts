@@ -34,6 +34,8 @@ export interface DeploymentPoolOptions {
   threadMemoryMb: number
   /** After a failed load, deliveries fail at once for this long instead of reloading each time. */
   loadRetryMs: number
+  /** Makes the deployment's files present and verified before it is loaded. */
+  prepare?: (deploymentId: string) => Promise<unknown>
   log: DeploymentThreadOptions['log']
   metrics?: ExecutorMetrics
 }
@@ -47,6 +49,7 @@ export class DeploymentPool {
   private readonly threads = new Map<string, DeploymentThread>()
   private readonly failedLoads = new Map<string, { error: Error, until: number }>()
   private readonly crashed = new Set<string>()
+  private readonly preparing = new Map<string, Promise<DeploymentThread>>()
   private readonly sweeper: NodeJS.Timeout
   private closed = false
   private loads = 0
@@ -64,7 +67,7 @@ export class DeploymentPool {
     if (thread === undefined) {
       const failed = this.failedLoads.get(deploymentId)
       if (failed !== undefined && failed.until > Date.now()) throw failed.error
-      thread = this.load(deploymentId)
+      thread = await this.prepareAndLoad(deploymentId)
     } else {
       // Map order is the LRU order.
       this.threads.delete(deploymentId)
@@ -119,6 +122,26 @@ export class DeploymentPool {
     const deadline = Date.now() + graceMs
     while (threads.some((thread) => thread.busy) && Date.now() < deadline) await sleep(20)
     await Promise.all(threads.map(async (thread) => await thread.terminate()))
+  }
+
+  // Concurrent deliveries of a deployment not loaded yet share one preparation and one thread.
+  private async prepareAndLoad (deploymentId: string): Promise<DeploymentThread> {
+    if (this.options.prepare === undefined) return this.load(deploymentId)
+    let pending = this.preparing.get(deploymentId)
+    if (pending === undefined) {
+      const prepare = this.options.prepare
+      pending = (async () => {
+        try {
+          await prepare(deploymentId)
+        } catch (error) {
+          throw new DeploymentUnavailableError(deploymentId, `its files could not be fetched: ${(error as Error)?.message ?? String(error)}`)
+        }
+        return this.threads.get(deploymentId) ?? this.load(deploymentId)
+      })()
+      this.preparing.set(deploymentId, pending)
+      pending.finally(() => this.preparing.delete(deploymentId)).catch(() => {})
+    }
+    return await pending
   }
 
   private load (deploymentId: string): DeploymentThread {

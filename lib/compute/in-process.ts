@@ -81,7 +81,7 @@ export class InProcessCompute implements ComputeExecutor {
     }
   }
 
-  async start ({ world, log, artifactDir, metrics }: ComputeContext): Promise<void> {
+  async start ({ world, log, artifactDir, metrics, prepareDeployment }: ComputeContext): Promise<void> {
     if (this.running !== undefined) throw new Error('this in-process executor is already started')
     const pool = new DeploymentPool({
       artifactDir: this.options.artifactDir ?? artifactDir,
@@ -90,6 +90,7 @@ export class InProcessCompute implements ComputeExecutor {
       idleUnloadMs: this.settings.idleUnloadMs,
       threadMemoryMb: this.settings.threadMemoryMb,
       loadRetryMs: IN_PROCESS_DEFAULTS.loadRetryMs,
+      prepare: prepareDeployment,
       log: (level, message, detail) => log[level](detail ?? {}, message),
       metrics
     })

@@ -7,6 +7,11 @@ export interface ComputeContext {
   log: FastifyBaseLogger
   /** The worker's `artifactDir` option: where deployments' files are stored. */
   artifactDir: string
+  /**
+   * Makes a deployment's files present and verified under `artifactDir` before its code is
+   * loaded (a control plane on PostgreSQL fetches them into its local cache).
+   */
+  prepareDeployment?: (deploymentId: string) => Promise<unknown>
   /** Where the executor reports what it does; absent when the worker's metrics are off. */
   metrics?: ExecutorMetrics
 }

@@ -12,7 +12,7 @@ export interface Claim<Plan> {
    * Records the plan before the first side effect. From then on a failure keeps the record
    * (a retry takes it over and finishes the same reference) instead of forgetting the key.
    */
-  commitPlan: (plan: Plan) => void
+  commitPlan: (plan: Plan) => Promise<void>
 }
 
 export interface WorkResult<Body> {
@@ -54,7 +54,7 @@ export async function performIdempotently<Body, Plan = unknown> (
   const { id, fingerprint } = options
   const deadline = Date.now() + options.waitMs
   for (;;) {
-    const reservation = store.reserve(id, fingerprint, options.newReference(), options.retentionMs)
+    const reservation = await store.reserve(id, fingerprint, options.newReference(), options.retentionMs)
     if (reservation.kind === 'completed') {
       return { status: reservation.status, body: JSON.parse(reservation.bodyJson) as Body, replayed: true }
     }
@@ -78,8 +78,8 @@ export async function performIdempotently<Body, Plan = unknown> (
       reference: reservation.reference,
       plan: reservation.plan as Plan | undefined,
       takeover: reservation.takeover,
-      commitPlan (plan) {
-        if (!store.savePlan(id, lease, plan)) {
+      async commitPlan (plan) {
+        if (!await store.savePlan(id, lease, plan)) {
           throw new DomainError('idempotency_in_progress', 'Another request took this Idempotency-Key over; retry shortly',
             { retryAfter: 1 })
         }
@@ -90,16 +90,16 @@ export async function performIdempotently<Body, Plan = unknown> (
     try {
       result = await work(claim)
     } catch (error) {
-      if (committed) store.abandon(id, lease)
-      else store.release(id, lease)
+      if (committed) await store.abandon(id, lease)
+      else await store.release(id, lease)
       throw error
     }
     if (result.status >= 200 && result.status < 300) {
-      store.complete(id, lease, result.status, JSON.stringify(result.body))
+      await store.complete(id, lease, result.status, JSON.stringify(result.body))
     } else if (committed) {
-      store.abandon(id, lease)
+      await store.abandon(id, lease)
     } else {
-      store.release(id, lease)
+      await store.release(id, lease)
     }
     return { ...result, replayed: false }
   }

@@ -19,11 +19,7 @@ export function schedulePurge (
   report: (purged: number, error?: unknown) => void = () => {}
 ): PurgeSchedule {
   const purge = (): void => {
-    try {
-      report(store.purgeExpired())
-    } catch (error) {
-      report(0, error)
-    }
+    store.purgeExpired().then((purged) => report(purged), (error: unknown) => report(0, error))
   }
   purge()
   const timer = setInterval(purge, intervalMs)

@@ -38,12 +38,12 @@ export class RunTrigger {
   }
 
   /** Resolves the deployment (active pointer by default) and the workflow (404/409 otherwise). */
-  resolveTarget (request: TriggerRequest): TriggerPlan {
-    const deploymentId = request.deploymentId ?? this.#deployments.activeId()
+  async resolveTarget (request: TriggerRequest): Promise<TriggerPlan> {
+    const deploymentId = request.deploymentId ?? await this.#deployments.activeId()
     if (deploymentId === undefined) {
       throw new DomainError('no_active_deployment', 'No deploymentId was given and no deployment is active')
     }
-    const workflow = resolveWorkflow(this.#deployments.workflows(deploymentId), request.workflowName, deploymentId)
+    const workflow = resolveWorkflow(await this.#deployments.workflows(deploymentId), request.workflowName, deploymentId)
     return { deploymentId, workflowName: workflow.workflowId }
   }
 
@@ -55,8 +55,8 @@ export class RunTrigger {
   async start (claim: Claim<TriggerPlan>, request: TriggerRequest, context: TriggerContext = {}): Promise<WorkResult<RunSummary>> {
     let plan = claim.plan
     if (plan === undefined) {
-      plan = this.resolveTarget(request)
-      claim.commitPlan(plan)
+      plan = await this.resolveTarget(request)
+      await claim.commitPlan(plan)
     }
     const runId = claim.reference
     const { run } = await createRun(this.#world, {

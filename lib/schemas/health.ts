@@ -48,6 +48,7 @@ export const LivenessResponse = Type.Object({
 
 const CheckStatus = Type.Object({
   status: OkOrUnavailable,
+  kind: Type.Optional(Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')], { description: 'Where the control plane is' })),
   error: Type.Optional(Type.String()),
   checkedAt: Type.String({ format: 'date-time' })
 })
@@ -77,7 +78,7 @@ export const ReadinessResponse = Type.Object({
     version: '0.1.0',
     checks: {
       world: { status: 'ok', target: 'local', specVersion: 3, checkedAt: '2026-01-15T09:30:00.000Z' },
-      database: { status: 'ok', checkedAt: '2026-01-15T09:30:00.001Z' },
+      database: { status: 'ok', kind: 'sqlite', checkedAt: '2026-01-15T09:30:00.001Z' },
       compute: {
         status: 'ok',
         kind: 'in-process',

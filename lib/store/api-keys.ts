@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { generateApiKey, hashApiKey } from '../api-key-format.js'
 import type { Scope } from '../scopes.js'
-import type { SqliteDatabase } from './database.js'
+import type { ApiKeyRow, ApiKeySource, ApiKeyTable } from './control-plane.js'
 
 export interface ApiKeyIdentity {
   id: string
@@ -11,7 +11,7 @@ export interface ApiKeyIdentity {
 }
 
 export interface ApiKeyRecord extends ApiKeyIdentity {
-  source: 'seed' | 'cli' | 'api'
+  source: ApiKeySource
   createdAt: string
   lastUsedAt: string | null
   revokedAt: string | null
@@ -23,18 +23,6 @@ export interface NewApiKey {
   rateLimitPerMinute?: number
 }
 
-interface ApiKeyRow {
-  id: string
-  key_hash: Buffer
-  name: string | null
-  scopes_json: string
-  rate_limit_per_minute: number | null
-  source: 'seed' | 'cli' | 'api'
-  created_at: number
-  last_used_at: number | null
-  revoked_at: number | null
-}
-
 const LAST_USED_WRITE_INTERVAL_MS = 60_000
 
 function newKeyId (): string {
@@ -42,11 +30,16 @@ function newKeyId (): string {
 }
 
 function toIdentity (row: ApiKeyRow): ApiKeyIdentity {
+  return { id: row.id, name: row.name, scopes: row.scopes, rateLimitPerMinute: row.rateLimitPerMinute }
+}
+
+function toRecord (row: ApiKeyRow): ApiKeyRecord {
   return {
-    id: row.id,
-    name: row.name,
-    scopes: JSON.parse(row.scopes_json),
-    rateLimitPerMinute: row.rate_limit_per_minute
+    ...toIdentity(row),
+    source: row.source,
+    createdAt: new Date(row.createdAt).toISOString(),
+    lastUsedAt: toIso(row.lastUsedAt),
+    revokedAt: toIso(row.revokedAt)
   }
 }
 
@@ -56,106 +49,78 @@ function toIso (ms: number | null): string | null {
 
 /** API keys, stored only as SHA-256 hashes. */
 export class ApiKeyStore {
-  readonly #db: SqliteDatabase
-  readonly #byHash
-  readonly #liveById
-  readonly #insert
-  readonly #updateSeed
-  readonly #touch
-  readonly #list
-  readonly #revoke
+  readonly #table: ApiKeyTable
   readonly #lastWritten = new Map<string, number>()
 
-  constructor (db: SqliteDatabase) {
-    this.#db = db
-    this.#byHash = db.prepare<[Buffer], ApiKeyRow>('SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL')
-    this.#liveById = db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE id = ? AND revoked_at IS NULL')
-    this.#insert = db.prepare(`INSERT INTO api_keys (id, key_hash, name, scopes_json, rate_limit_per_minute, source, created_at)
-      VALUES (@id, @keyHash, @name, @scopesJson, @rateLimit, @source, @createdAt)`)
-    this.#updateSeed = db.prepare(`UPDATE api_keys SET name = @name, scopes_json = @scopesJson, rate_limit_per_minute = @rateLimit
-      WHERE key_hash = @keyHash`)
-    this.#touch = db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?')
-    this.#list = db.prepare<[], ApiKeyRow>('SELECT * FROM api_keys ORDER BY created_at, id')
-    this.#revoke = db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
+  constructor (table: ApiKeyTable) {
+    this.#table = table
   }
 
   /** The live key matching `key`, or undefined. The hash comparison is constant-time. */
-  authenticate (key: string): ApiKeyIdentity | undefined {
+  async authenticate (key: string): Promise<ApiKeyIdentity | undefined> {
     const hash = hashApiKey(key)
-    const row = this.#byHash.get(hash)
-    if (row === undefined || !timingSafeEqual(row.key_hash, hash)) return undefined
+    const row = await this.#table.findLiveByHash(hash)
+    if (row === undefined || !timingSafeEqual(row.keyHash, hash)) return undefined
     this.#recordUse(row.id)
     return toIdentity(row)
   }
 
   /** The key with this id while it is not revoked (a session made from it lives no longer). */
-  getLive (id: string): ApiKeyIdentity | undefined {
-    const row = this.#liveById.get(id)
+  async getLive (id: string): Promise<ApiKeyIdentity | undefined> {
+    const row = await this.#table.findLiveById(id)
     return row === undefined ? undefined : toIdentity(row)
   }
 
   /** Inserts each seed key once; a key already present takes the configured scopes, name and limit. */
-  seed (keys: ReadonlyArray<{ key: string, scopes: Scope[], name?: string, rateLimitPerMinute?: number }>): void {
-    const now = Date.now()
-    this.#db.transaction(() => {
-      for (const seed of keys) {
-        const params = {
-          keyHash: hashApiKey(seed.key),
-          name: seed.name ?? null,
-          scopesJson: JSON.stringify(seed.scopes),
-          rateLimit: seed.rateLimitPerMinute ?? null
-        }
-        if (this.#updateSeed.run(params).changes === 0) {
-          this.#insert.run({ ...params, id: newKeyId(), source: 'seed', createdAt: now })
-        }
-      }
-    }).immediate()
+  async seed (keys: ReadonlyArray<{ key: string, scopes: Scope[], name?: string, rateLimitPerMinute?: number }>): Promise<void> {
+    await this.#table.seed(keys.map((seed) => ({
+      keyHash: hashApiKey(seed.key),
+      newId: newKeyId(),
+      name: seed.name ?? null,
+      scopes: seed.scopes,
+      rateLimitPerMinute: seed.rateLimitPerMinute ?? null
+    })), Date.now())
   }
 
   /** Creates a key and returns it in clear, the only time it is ever visible. */
-  create (input: NewApiKey, source: 'cli' | 'api' = 'cli'): { key: string, record: ApiKeyRecord } {
+  async create (input: NewApiKey, source: 'cli' | 'api' = 'cli'): Promise<{ key: string, record: ApiKeyRecord }> {
     const key = generateApiKey()
-    const id = newKeyId()
-    const createdAt = Date.now()
-    this.#insert.run({
-      id,
+    const row: ApiKeyRow = {
+      id: newKeyId(),
       keyHash: hashApiKey(key),
       name: input.name ?? null,
-      scopesJson: JSON.stringify([...new Set(input.scopes)]),
-      rateLimit: input.rateLimitPerMinute ?? null,
+      scopes: [...new Set(input.scopes)],
+      rateLimitPerMinute: input.rateLimitPerMinute ?? null,
       source,
-      createdAt
-    })
-    const record = this.list().find((r) => r.id === id)
-    if (record === undefined) throw new Error(`key ${id} vanished after insert`)
-    return { key, record }
+      createdAt: Date.now(),
+      lastUsedAt: null,
+      revokedAt: null
+    }
+    await this.#table.insert(row)
+    return { key, record: toRecord(row) }
   }
 
-  list (): ApiKeyRecord[] {
-    return this.#list.all().map((row) => ({
-      ...toIdentity(row),
-      source: row.source,
-      createdAt: new Date(row.created_at).toISOString(),
-      lastUsedAt: toIso(row.last_used_at),
-      revokedAt: toIso(row.revoked_at)
-    }))
+  async list (): Promise<ApiKeyRecord[]> {
+    return (await this.#table.list()).map(toRecord)
+  }
+
+  async get (id: string): Promise<ApiKeyRecord | undefined> {
+    const row = await this.#table.get(id)
+    return row === undefined ? undefined : toRecord(row)
   }
 
   /** Revokes a key; true when it was live. Takes effect on the next request (no cache). */
-  revoke (id: string): boolean {
-    return this.#revoke.run(Date.now(), id).changes > 0
+  async revoke (id: string): Promise<boolean> {
+    return await this.#table.revoke(id, Date.now())
   }
 
-  // last_used_at is advisory: one write per key per minute keeps it off the hot path.
+  // last_used_at is advisory: one write per key per minute keeps it off the hot path, and it is
+  // not awaited: a busy or read-only database must not fail or slow an authenticated request.
   #recordUse (id: string): void {
     const now = Date.now()
     const last = this.#lastWritten.get(id)
     if (last !== undefined && now - last < LAST_USED_WRITE_INTERVAL_MS) return
     this.#lastWritten.set(id, now)
-    try {
-      this.#touch.run(now, id)
-    } catch {
-      // A busy or read-only database must not fail an authenticated request.
-    }
+    this.#table.touch(id, now).catch(() => {})
   }
 }

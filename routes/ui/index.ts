@@ -54,7 +54,7 @@ const dashboard: FastifyPluginAsyncTypebox = async (fastify) => {
     }
     const secret = request.body.key.trim()
     // A mistyped cw_ key is refused without a lookup, as the API refuses it.
-    const key = secret === '' || (secret.startsWith(API_KEY_PREFIX) && !hasValidChecksum(secret)) ? undefined : fastify.apiKeys.authenticate(secret)
+    const key = secret === '' || (secret.startsWith(API_KEY_PREFIX) && !hasValidChecksum(secret)) ? undefined : await fastify.apiKeys.authenticate(secret)
     if (key === undefined) {
       reply.code(401)
       return reply.sendHtml(loginPage(request.uiContext(), { loginToken: expected, next: safeNext(request.body.next), error: 'The API key is not valid.' }))

@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict'
-import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { test } from 'node:test'
 import { describeError } from '../../http/errors.js'
 import { deploymentBodyLimit, decodeFiles } from '../../lib/deployments/files.js'
 import { manifestWorkflows, resolveWorkflow } from '../../lib/deployments/manifest.js'
-import { DeploymentStore } from '../../lib/deployments/store.js'
-import { openDatabase } from '../../lib/store/database.js'
 import { buildFixtureApp } from '../fixtures/build.js'
-import { tempDir } from '../helper.js'
 
 test('the manifest a real `wf build` writes is accepted and its workflows resolved by id or export name', async () => {
   const { manifest } = await buildFixtureApp()
@@ -28,22 +23,4 @@ test('file decoding: size limit checked before decoding, hashes per file', () =>
   })
   // 64 MiB decoded fits in the route's body limit as base64, with room for the manifest.
   assert.ok(deploymentBodyLimit(64 * 1024 * 1024) > Math.ceil(64 * 1024 * 1024 / 3) * 4)
-})
-
-test('start-up sweep removes what an interrupted upload left, keeps live deployments and fresh entries', async (t) => {
-  const dir = await tempDir(t)
-  const db = openDatabase(join(dir, 'worker.db'))
-  t.after(() => db.close())
-  const artifacts = join(dir, 'artifacts')
-  const store = new DeploymentStore(db, artifacts)
-  const live = await store.create({ manifest: { version: '1.0.0', steps: {}, workflows: {} }, files: { 'flow.js': Buffer.from('x').toString('base64') } }, 1024)
-  const old = new Date(Date.now() - 3_600_000)
-  for (const entry of ['.tmp-dpl_CRASHED', 'dpl_ROWLESS', 'dpl_FRESH_ROWLESS']) {
-    await mkdir(join(artifacts, entry))
-    await writeFile(join(artifacts, entry, 'flow.js'), 'partial')
-    if (entry !== 'dpl_FRESH_ROWLESS') await utimes(join(artifacts, entry), old, old)
-  }
-  await utimes(join(artifacts, live.id), old, old)
-  assert.deepEqual((await store.sweepOrphans()).sort(), ['.tmp-dpl_CRASHED', 'dpl_ROWLESS'])
-  assert.deepEqual((await readdir(artifacts)).sort(), ['dpl_FRESH_ROWLESS', live.id].sort())
 })

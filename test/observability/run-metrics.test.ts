@@ -105,7 +105,7 @@ test('metrics scraped after real runs count what happened, with bounded labels o
 
   await t.test('World calls and control-plane statements are timed', () => {
     assert.ok(count('compute_worker_world_call_duration_seconds_count', { method: 'events.create', outcome: 'ok' }) > 10)
-    assert.ok(count('compute_worker_store_operation_duration_seconds_count', { operation: 'select api_keys' }) > 0)
+    assert.ok(count('compute_worker_store_operation_duration_seconds_count', { operation: 'apiKeys.findLiveByHash' }) > 0)
   })
 
   await t.test('no label holds an id', () => {

@@ -21,7 +21,7 @@ async function bare (t: TestContext, options: AuditPluginOptions = {}): Promise<
   const sqlitePath = join(await tempDir(t), 'worker.db')
   await app.register(errorsPlugin)
   await app.register(correlationPlugin)
-  await app.register(storagePlugin, { sqlitePath, seedApiKeys: SEED_KEYS })
+  await app.register(storagePlugin, { sqlitePath, artifactDir: join(sqlitePath, '..', 'artifacts'), seedApiKeys: SEED_KEYS })
   await app.register(authPlugin)
   await app.register(auditPlugin, options)
 
@@ -44,8 +44,8 @@ async function bare (t: TestContext, options: AuditPluginOptions = {}): Promise<
   return { app, sqlitePath }
 }
 
-function rowsOf (app: FastifyInstance, correlationId: string) {
-  return app.auditLog.findByCorrelationId(correlationId)
+async function rowsOf (app: FastifyInstance, correlationId: string) {
+  return (await app.auditLog.findByCorrelationId(correlationId))
 }
 
 test('a route with config.audit writes one row per request: its facts, the outcome its status gives, actor, correlation and run id', async (t) => {
@@ -54,34 +54,34 @@ test('a route with config.audit writes one row per request: its facts, the outco
     await app.inject({ method: 'POST', url, headers: { ...headers, 'x-workflow-correlation-id': correlationId } })
 
   await post('/things', 'ok')
-  const [row, ...more] = rowsOf(app, 'ok')
+  const [row, ...more] = await rowsOf(app, 'ok')
   assert.equal(more.length, 0)
-  assert.deepEqual([row.action, row.target, row.outcome, row.actorKeyId], ['things.create', 'thing-1', 'success', app.apiKeys.authenticate(KEYS.admin)?.id])
+  assert.deepEqual([row.action, row.target, row.outcome, row.actorKeyId], ['things.create', 'thing-1', 'success', (await app.apiKeys.authenticate(KEYS.admin))?.id])
   assert.deepEqual(row.metadata, { size: 3, statusCode: 201, correlationId: 'ok', runId: RUN_ID })
 
   await post('/things?replay=1', 'replayed', { ...bearer(KEYS.admin), 'x-workflow-run-id': RUN_ID })
-  assert.equal(rowsOf(app, 'replayed')[0].outcome, 'duplicate')
-  assert.equal(rowsOf(app, 'replayed')[0].metadata.runId, RUN_ID, 'without a run id of its own, the row takes x-workflow-run-id')
+  assert.equal((await rowsOf(app, 'replayed'))[0].outcome, 'duplicate')
+  assert.equal((await rowsOf(app, 'replayed'))[0].metadata.runId, RUN_ID, 'without a run id of its own, the row takes x-workflow-run-id')
 
   await post('/things?fail=404', 'failed')
-  const [failed] = rowsOf(app, 'failed')
+  const [failed] = await rowsOf(app, 'failed')
   assert.deepEqual([failed.outcome, failed.metadata.code, failed.metadata.statusCode], ['failure', 'deployment_not_found', 404])
 
   await post('/things', 'no-key', {})
   await post('/things/scoped', 'wrong-scope', bearer(KEYS.runsRead))
-  assert.deepEqual(rowsOf(app, 'no-key').map((r) => [r.outcome, r.metadata.code, r.actorKeyId]), [['denied', 'unauthorized', null]])
-  assert.deepEqual(rowsOf(app, 'wrong-scope').map((r) => [r.action, r.outcome, r.metadata.code]), [['things.scoped', 'denied', 'forbidden']])
+  assert.deepEqual((await rowsOf(app, 'no-key')).map((r) => [r.outcome, r.metadata.code, r.actorKeyId]), [['denied', 'unauthorized', null]])
+  assert.deepEqual((await rowsOf(app, 'wrong-scope')).map((r) => [r.action, r.outcome, r.metadata.code]), [['things.scoped', 'denied', 'forbidden']])
 
   await post('/things?word=accepted', 'own-word')
-  assert.equal(rowsOf(app, 'own-word')[0].outcome, 'accepted', "the route's own word wins over the status's")
+  assert.equal((await rowsOf(app, 'own-word'))[0].outcome, 'accepted', "the route's own word wins over the status's")
 
   await post('/public', 'public')
-  assert.equal(rowsOf(app, 'public')[0].actorKeyId, null, 'a public route has no actor, even when a key came along')
+  assert.equal((await rowsOf(app, 'public'))[0].actorKeyId, null, 'a public route has no actor, even when a key came along')
 
   await post('/things?fail=429', 'limited')
-  assert.equal(rowsOf(app, 'limited').length, 0, 'rate-limited refusals write no row')
+  assert.equal((await rowsOf(app, 'limited')).length, 0, 'rate-limited refusals write no row')
   await app.inject({ method: 'GET', url: '/things', headers: { ...bearer(KEYS.admin), 'x-workflow-correlation-id': 'read' } })
-  assert.equal(rowsOf(app, 'read').length, 0, 'routes without config.audit write none')
+  assert.equal((await rowsOf(app, 'read')).length, 0, 'routes without config.audit write none')
 })
 
 test('aggregated routes count into one row per key and action each window, rate-limited requests included', async (t) => {
@@ -96,12 +96,13 @@ test('aggregated routes count into one row per key and action each window, rate-
   await count('kind=b&status=404')
   await count('status=429')
   await count('kind=a', KEYS.admin)
-  assert.equal(app.auditLog.recent().length, 0, 'nothing is written per request')
+  assert.equal((await app.auditLog.recent()).length, 0, 'nothing is written per request')
 
   t.mock.timers.tick(600)
-  const rows = app.auditLog.recent()
+  const rows = (await app.auditLog.recent())
   assert.equal(rows.length, 2, 'one row per key and action')
-  const row = rows.find((r) => r.actorKeyId === app.apiKeys.authenticate(KEYS.worldProxy)?.id)
+  const worldProxyId = (await app.apiKeys.authenticate(KEYS.worldProxy))?.id
+  const row = rows.find((r) => r.actorKeyId === worldProxyId)
   assert.ok(row !== undefined)
   assert.deepEqual([row.action, row.outcome], ['things.count', 'partial'])
   assert.deepEqual(row.metadata, {
@@ -119,7 +120,7 @@ test('aggregated routes count into one row per key and action each window, rate-
 
   // A new window starts empty; closing the app writes what is pending.
   t.mock.timers.tick(1_000)
-  assert.equal(app.auditLog.recent().length, 2)
+  assert.equal((await app.auditLog.recent()).length, 2)
   await count('kind=c')
   await app.close()
   const db = new Database(sqlitePath, { readonly: true })
@@ -133,6 +134,6 @@ test('auditWindowMs reaches the aggregated sink of the worker', async (t) => {
   const { app } = await build(t, { auditWindowMs: 20 })
   const res = await lane(app, 'POST', '/v1/world/events/create', { runId: RUN_ID, data: { eventType: 'run_cancelled', specVersion: 3 } })
   assert.equal(res.status, 404)
-  const [row] = await until(async () => { const rows = app.auditLog.recent(); return rows.length > 0 ? rows : undefined }, 'the aggregated row')
+  const [row] = await until(async () => { const rows = (await app.auditLog.recent()); return rows.length > 0 ? rows : undefined }, 'the aggregated row')
   assert.deepEqual([row.action, row.metadata.count, row.metadata.kinds], ['world.events.create', 1, { run_cancelled: 1 }])
 })

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { test } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import { SCOPES, type Scope } from '../../lib/scopes.js'
-import { KEYS, SEED_KEYS, bearer, build } from '../helper.js'
+import { KEYS, SEED_KEYS, bearer, build, sqliteOf } from '../helper.js'
 import { hashApiKey } from '../../lib/api-key-format.js'
 
 /** One probe route per scope, plus one that needs any valid key. */
@@ -82,20 +82,20 @@ test('an unauthorized request is refused before its body is parsed', async (t) =
 
 test('keys are stored only as SHA-256 hashes, seeded idempotently, and revocation is immediate', async (t) => {
   const { app, options } = await build(t, {}, scopedRoutes)
-  const rows = app.controlDb.prepare('SELECT key_hash, name FROM api_keys ORDER BY name').all() as Array<{ key_hash: Buffer, name: string }>
+  const rows = sqliteOf(app).prepare('SELECT key_hash, name FROM api_keys ORDER BY name').all() as Array<{ key_hash: Buffer, name: string }>
   assert.equal(rows.length, SEED_KEYS.length)
   for (const seed of SEED_KEYS) {
     assert.ok(rows.some((row) => row.key_hash.equals(hashApiKey(seed.key))), seed.name)
   }
   app.apiKeys.seed(SEED_KEYS) // a second start-up changes nothing
-  assert.equal((app.controlDb.prepare('SELECT count(*) AS n FROM api_keys').get() as { n: number }).n, SEED_KEYS.length)
+  assert.equal((sqliteOf(app).prepare('SELECT count(*) AS n FROM api_keys').get() as { n: number }).n, SEED_KEYS.length)
 
-  app.controlDb.pragma('wal_checkpoint(TRUNCATE)')
+  sqliteOf(app).pragma('wal_checkpoint(TRUNCATE)')
   const file = await readFile(options.sqlitePath as string)
   for (const seed of SEED_KEYS) assert.equal(file.includes(Buffer.from(seed.key)), false, `${seed.name} in clear on disk`)
 
-  const id = app.apiKeys.list().find((key) => key.name === 'runs-read')?.id as string
-  assert.equal(app.apiKeys.revoke(id), true)
+  const id = (await app.apiKeys.list()).find((key) => key.name === 'runs-read')?.id as string
+  assert.equal((await app.apiKeys.revoke(id)), true)
   const res = await app.inject({ method: 'POST', url: '/probe/runs-read', headers: bearer(KEYS.runsRead) })
   assert.equal(res.statusCode, 401)
 })
@@ -103,7 +103,7 @@ test('keys are stored only as SHA-256 hashes, seeded idempotently, and revocatio
 test('a seed key present already takes the configured scopes on the next start', async (t) => {
   const { app } = await build(t)
   app.apiKeys.seed([{ key: KEYS.none, scopes: ['runs:read'], name: 'promoted', rateLimitPerMinute: 5 }])
-  const key = app.apiKeys.authenticate(KEYS.none)
+  const key = (await app.apiKeys.authenticate(KEYS.none))
   assert.deepEqual(key?.scopes, ['runs:read'])
   assert.equal(key?.name, 'promoted')
   assert.equal(key?.rateLimitPerMinute, 5)

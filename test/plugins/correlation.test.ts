@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { FastifyInstance } from 'fastify'
-import { KEYS, bearer, build } from '../helper.js'
+import { KEYS, bearer, build, sqliteOf } from '../helper.js'
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 const H = 'x-workflow-correlation-id'
@@ -73,7 +73,7 @@ test('429 and 503 carry the correlation id too', async (t) => {
   assert.equal(limited.headers[H], 'limited-1')
   assert.equal(limited.json().correlationId, 'limited-1')
 
-  app.controlDb.close()
+  sqliteOf(app).close()
   const unavailable = await app.inject({ url: '/v1/health', headers: { [H]: 'down-1' } })
   assert.equal(unavailable.statusCode, 503)
   assert.equal(unavailable.headers[H], 'down-1')

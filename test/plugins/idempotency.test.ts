@@ -23,7 +23,8 @@ async function bare (t: TestContext, waitMs: number): Promise<Probe> {
   t.after(() => app.close())
   await app.register(errorsPlugin)
   await app.register(correlationPlugin)
-  await app.register(storagePlugin, { sqlitePath: join(await tempDir(t), 'worker.db'), seedApiKeys: SEED_KEYS })
+  const dir = await tempDir(t)
+  await app.register(storagePlugin, { sqlitePath: join(dir, 'worker.db'), artifactDir: join(dir, 'artifacts'), seedApiKeys: SEED_KEYS })
   await app.register(authPlugin)
   await app.register(idempotencyPlugin, { retentionHours: 1, waitMs })
 

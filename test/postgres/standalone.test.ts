@@ -52,12 +52,15 @@ test('compute-worker migrate sets up the World schema and is idempotent', needsP
   assert.equal(applied.world.target, '@workflow/world-postgres')
   assert.ok(applied.world.applied > 0)
   assert.equal(applied.world.applied, applied.world.total)
-  assert.ok(applied.controlPlane.schemaVersion >= 2)
+  // The control plane goes to the World's database, in a schema of its own.
+  assert.deepEqual([applied.controlPlane.kind, applied.controlPlane.database], ['postgres', url])
+  assert.ok(applied.controlPlane.schemaVersion >= 1)
+  assert.ok((await query(url, 'SELECT 1 FROM compute_worker.api_keys')).length === 0)
 
   const second = await runBin(env, ['migrate'])
   assert.equal(second.code, 0, second.output)
   assert.match(second.output, new RegExp(`0 migrations applied, ${applied.world.total} in all`))
-  assert.match(second.output, /control plane: .*worker\.db at schema version \d+/)
+  assert.match(second.output, /control plane: postgres:\/\/.* at schema version \d+/)
 
   // A migrated database starts a server as well as a fresh one.
   const worker = await startStandalone(t, env)
@@ -106,7 +109,9 @@ test('readiness is 503 while PostgreSQL does not answer and 200 again once it do
   assert.equal(notReady.body.code, 'not_ready')
   assert.equal(notReady.body.checks.world.status, 'unavailable')
   assert.match(notReady.body.checks.world.error, /no answer within/)
-  assert.equal(notReady.body.checks.database.status, 'ok')
+  // The control plane is in the same database.
+  assert.deepEqual([notReady.body.checks.database.status, notReady.body.checks.database.kind], ['unavailable', 'postgres'])
+  assert.match(notReady.body.checks.database.error, /no answer within/)
   assert.equal((await fetch(`${worker.url}/v1/health`)).status, 503)
   assert.equal((await fetch(`${worker.url}/v1/health/live`)).status, 200)
 

@@ -13,7 +13,7 @@ const audit: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request) => {
     const { limit, cursor, ...filter } = request.query
-    return fastify.auditLog.query(filter, limit, cursor)
+    return await fastify.auditLog.query(filter, limit, cursor)
   })
 }
 

@@ -32,7 +32,7 @@ const deployments: FastifyPluginAsyncTypebox = async (fastify) => {
       querystring: ListQuery,
       response: { 200: DeploymentList, 400: ErrorResponse, ...AUTHENTICATED_ERRORS }
     }
-  }, async (request) => fastify.deployments.list(request.query.limit, request.query.cursor))
+  }, async (request) => await fastify.deployments.list(request.query.limit, request.query.cursor))
 
   fastify.get('/active', {
     // Here the active pointer is the resource read: its absence is a 404, not the trigger's 409.
@@ -43,7 +43,7 @@ const deployments: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: Deployment, 404: ErrorResponse, ...AUTHENTICATED_ERRORS }
     }
   }, async () => {
-    const active = fastify.deployments.getActive()
+    const active = await fastify.deployments.getActive()
     if (active === undefined) throw new DomainError('no_active_deployment', 'No deployment is active')
     return active
   })
@@ -56,7 +56,7 @@ const deployments: FastifyPluginAsyncTypebox = async (fastify) => {
       params: DeploymentParams,
       response: { 200: Deployment, 400: ErrorResponse, 404: ErrorResponse, ...AUTHENTICATED_ERRORS }
     }
-  }, async (request) => fastify.deployments.require(request.params.id))
+  }, async (request) => await fastify.deployments.require(request.params.id))
 
   fastify.post('/:id/activate', {
     config: { scope: 'deploy:write', audit: 'deployments.activate' },
@@ -68,8 +68,8 @@ const deployments: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request) => {
     request.auditFacts = { target: request.params.id }
-    const previous = fastify.deployments.activeId()
-    const deployment = fastify.deployments.activate(request.params.id)
+    const previous = await fastify.deployments.activeId()
+    const deployment = await fastify.deployments.activate(request.params.id)
     request.auditFacts.metadata = { previous: previous ?? null }
     return deployment
   })

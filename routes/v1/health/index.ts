@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { checkReadiness, createDatabaseWriteProbe, notReadyMessage } from '../../../lib/readiness.js'
-import { probeDatabase } from '../../../lib/store/database.js'
 import {
   HealthResponse,
   HealthUnavailableResponse,
@@ -23,7 +22,7 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     const world = { ...await fastify.workflowWorldProbe(), target: fastify.workerConfig.targetWorld }
-    const database = probeDatabase(fastify.controlDb) ? 'ok' as const : 'unavailable' as const
+    const database = await fastify.controlPlane.probe() ? 'ok' as const : 'unavailable' as const
     if (world.status === 'ok' && database === 'ok') {
       return { status: 'ok' as const, version: VERSION, world, database }
     }
@@ -47,7 +46,7 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async () => ({ status: 'ok' as const, version: VERSION, uptimeSeconds: Math.round(process.uptime()) }))
 
-  const probeDatabaseWrite = createDatabaseWriteProbe(fastify.controlDb)
+  const probeDatabaseWrite = createDatabaseWriteProbe(fastify.controlPlane)
 
   fastify.get('/ready', {
     config: PROBE_CONFIG,

@@ -149,7 +149,7 @@ test('ComputeClient against the real public routes of a listening worker', async
     const replay = await triggers.triggerRun({ workflowName: 'greet', input: ['ada'] }, { idempotencyKey: 'order-1' })
     assert.deepEqual(replay, { ...first, replayed: true })
     // The correlation id reached the worker: its audit row carries it.
-    assert.equal(worker.app.auditLog.findByCorrelationId('corr-trigger-1')[0]?.metadata.runId, first.runId)
+    assert.equal((await worker.app.auditLog.findByCorrelationId('corr-trigger-1'))[0]?.metadata.runId, first.runId)
 
     const conflict = await caught(triggers.triggerRun({ workflowName: 'greet', input: ['bob'] }, { idempotencyKey: 'order-1', correlationId: 'corr-conflict' }))
     assert.ok(conflict instanceof IdempotencyComputeClientError)

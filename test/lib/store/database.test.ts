@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import Database from 'better-sqlite3'
-import { DatabaseVersionError, openDatabase } from '../../../lib/store/database.js'
-import { MIGRATIONS } from '../../../lib/store/migrations.js'
+import { DatabaseVersionError, openDatabase } from '../../../lib/store/sqlite/database.js'
+import { MIGRATIONS } from '../../../lib/store/sqlite/migrations.js'
 import { tempDir } from '../../helper.js'
 
 function versionOf (path: string): number {

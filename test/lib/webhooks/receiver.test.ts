@@ -5,7 +5,7 @@ import { test, type TestContext } from 'node:test'
 import { performIdempotently, type Claim } from '../../../lib/idempotency/perform.js'
 import { IdempotencyStore } from '../../../lib/idempotency/store.js'
 import type { TriggerPlan } from '../../../lib/runs/trigger.js'
-import { openDatabase } from '../../../lib/store/database.js'
+import { SqliteControlPlane } from '../../../lib/store/sqlite/index.js'
 import { parseWebhookProviders } from '../../../lib/webhooks/providers.js'
 import { DELIVERY_RETENTION_MS, WebhookReceiver } from '../../../lib/webhooks/receiver.js'
 import { tempDir } from '../../helper.js'
@@ -21,10 +21,11 @@ interface Started { claim: Claim<TriggerPlan>, workflowName: string }
  * `trigger.next` replaces what the next one does after that.
  */
 async function receiverAt (t: TestContext) {
-  const db = openDatabase(join(await tempDir(t), 'worker.db'))
-  t.after(() => db.close())
+  const dir = await tempDir(t)
+  const controlPlane = new SqliteControlPlane(join(dir, 'worker.db'), join(dir, 'artifacts'))
+  t.after(() => controlPlane.close())
   const clock = { now: Date.now() }
-  const store = new IdempotencyStore(db, { retentionMs: 3_600_000, leaseMs: LEASE_MS, now: () => clock.now })
+  const store = new IdempotencyStore(controlPlane.idempotency, { retentionMs: 3_600_000, leaseMs: LEASE_MS, now: () => clock.now })
   const started: Started[] = []
   const trigger: { next?: () => Promise<void> } = {}
   const receiver = new WebhookReceiver({
@@ -99,10 +100,10 @@ test('deliveries are kept 72 hours, then purged', async (t) => {
   const start = clock.now
   const first = await deliver('github', 'old')
   clock.now = start + DELIVERY_RETENTION_MS - 1
-  assert.equal(store.purgeExpired(), 0)
+  assert.equal(await store.purgeExpired(), 0)
   assert.equal((await deliver('github', 'old')).outcome, 'duplicate')
   clock.now = start + DELIVERY_RETENTION_MS + 1
-  assert.equal(store.purgeExpired(), 1)
+  assert.equal(await store.purgeExpired(), 1)
   const afresh = await deliver('github', 'old')
   assert.equal(afresh.outcome, 'accepted')
   assert.notEqual(afresh.runId, first.runId)

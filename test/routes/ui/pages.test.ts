@@ -77,10 +77,10 @@ test('actions go through the public routes as the session\'s key, with its audit
   assert.equal(cancelled.statusCode, 303, cancelled.body)
   assert.equal(cancelled.headers.location, `/ui/runs/${runId}?done=cancelled`)
   assert.match((await getPage(app, String(cancelled.headers.location), cookie)).body, /Run cancelled\.[\s\S]*status-cancelled/)
-  const [row] = app.auditLog.findByCorrelationId('ui-cancel-1')
+  const [row] = (await app.auditLog.findByCorrelationId('ui-cancel-1'))
   assert.equal(row.action, 'runs.cancel')
   assert.equal(row.outcome, 'success')
-  assert.equal(row.actorKeyId, app.apiKeys.list().find((key) => key.name === 'admin')!.id)
+  assert.equal(row.actorKeyId, (await app.apiKeys.list()).find((key) => key.name === 'admin')!.id)
 
   const again = await postForm(app, `/ui/runs/${runId}/cancel`, { _csrf: csrf }, cookie)
   assert.equal(again.statusCode, 409)

@@ -53,7 +53,7 @@ test('signing in exchanges the key for an HttpOnly, SameSite=Strict session cook
   for (const secret of [KEYS.runsRead, 'test-key-unknown-000000000000000001', cookieValue(session)]) {
     assert.equal(text.includes(secret), false, 'secrets in the logs')
   }
-  const audit = app.auditLog.recent(10).filter((row) => row.action === 'ui.sign_in').map((row) => [row.outcome, row.actorKeyId !== null])
+  const audit = (await app.auditLog.recent(10)).filter((row) => row.action === 'ui.sign_in').map((row) => [row.outcome, row.actorKeyId !== null])
   assert.deepEqual(audit, [['success', true], ['denied', false], ['denied', false]])
 })
 
@@ -83,8 +83,8 @@ test('sign-out ends the session at once; it needs the CSRF token; a revoked key 
   assert.match((await getPage(app, String(after.headers.location))).body, /Your session is over/)
 
   const other = await signIn(app, KEYS.runsRead)
-  const id = app.apiKeys.list().find((key) => key.name === 'runs-read')!.id
-  app.apiKeys.revoke(id)
+  const id = (await app.apiKeys.list()).find((key) => key.name === 'runs-read')!.id
+  await app.apiKeys.revoke(id)
   assert.equal((await getPage(app, '/ui/runs', other.cookie)).statusCode, 303, 'revoked with the key')
   assert.equal((await postForm(app, '/ui/logout', { _csrf: other.csrf }, other.cookie)).statusCode, 401)
 

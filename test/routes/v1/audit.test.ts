@@ -46,7 +46,7 @@ test('GET /v1/audit: newest first, by correlation id, key and action, paged; aud
   assert.equal(chain.data[0].metadata.runId, triggered.json().runId)
   assert.equal(chain.hasMore, false)
 
-  const triggerKey = app.apiKeys.list().find((key) => key.name === 'trigger')!.id
+  const triggerKey = (await app.apiKeys.list()).find((key) => key.name === 'trigger')!.id
   const byKey = (await audit(`?actorKeyId=${triggerKey}&action=runs.trigger`)).json()
   assert.equal(byKey.data.length, 4)
   assert.ok(byKey.data.every((row: { actorKeyId: string }) => row.actorKeyId === triggerKey))

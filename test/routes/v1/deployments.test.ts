@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { buildComputeWorkerApp } from '../../../server.js'
 import { buildFixtureApp } from '../../fixtures/build.js'
-import { KEYS, bearer, build } from '../../helper.js'
+import { KEYS, bearer, build, sqliteOf } from '../../helper.js'
 import { fixtureFiles } from '../../public-lane.js'
 
 const MANIFEST = { version: '1.0.0', steps: {}, workflows: { 'workflows/a.ts': { run: { workflowId: 'workflow//./workflows/a//run' } } } }
@@ -63,7 +63,7 @@ test('deployments: upload, read, list, activate, with files stored atomically an
   assert.equal(active.json().id, again.id)
   const previous = await app.inject({ method: 'GET', url: `/v1/deployments/${deployment.id}`, headers: bearer(KEYS.deployRead) })
   assert.equal(previous.json().active, false)
-  assert.equal((app.controlDb.prepare('SELECT COUNT(*) AS n FROM active_deployment').get() as { n: number }).n, 1)
+  assert.equal((sqliteOf(app).prepare('SELECT COUNT(*) AS n FROM active_deployment').get() as { n: number }).n, 1)
 
   // List: newest first, by pages, without repeats.
   const seen: string[] = []
@@ -85,7 +85,7 @@ test('deployments: upload, read, list, activate, with files stored atomically an
   assert.equal((await app.inject({ method: 'GET', url: '/v1/deployments?cursor=garbage', headers: bearer(KEYS.deployRead) })).statusCode, 400)
 
   // Audit: one row per mutating request.
-  const actions = app.auditLog.recent(10).map((row) => `${row.action}:${row.outcome}:${row.target}`)
+  const actions = (await app.auditLog.recent(10)).map((row) => `${row.action}:${row.outcome}:${row.target}`)
   assert.ok(actions.includes(`deployments.create:success:${deployment.id}`))
   assert.ok(actions.includes(`deployments.activate:success:${again.id}`))
   assert.ok(actions.includes('deployments.activate:failure:dpl_nope'))
@@ -144,14 +144,14 @@ test('deployments refuse bad manifests, file names, base64, oversize and wrong k
   // Nothing refused left anything behind.
   const dirs = await readdir(options.artifactDir as string)
   assert.equal(dirs.length, 1)
-  assert.equal((app.controlDb.prepare('SELECT COUNT(*) AS n FROM deployments').get() as { n: number }).n, 1)
-  const failures = app.auditLog.recent(100).filter((row) => row.action === 'deployments.create' && row.outcome !== 'success')
+  assert.equal((sqliteOf(app).prepare('SELECT COUNT(*) AS n FROM deployments').get() as { n: number }).n, 1)
+  const failures = (await app.auditLog.recent(100)).filter((row) => row.action === 'deployments.create' && row.outcome !== 'success')
   assert.ok(failures.length >= 20)
 })
 
 test('a deployment whose row cannot be committed leaves no files behind', async (t) => {
   const { app, options } = await build(t)
-  app.controlDb.exec("CREATE TRIGGER refuse_deployments BEFORE INSERT ON deployments BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
+  sqliteOf(app).exec("CREATE TRIGGER refuse_deployments BEFORE INSERT ON deployments BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
   const res = await app.inject({ method: 'POST', url: '/v1/deployments', headers: bearer(KEYS.deployWrite), payload: { manifest: MANIFEST, files: { 'flow.js': Buffer.from('x').toString('base64') } } })
   assert.equal(res.statusCode, 500)
   assert.deepEqual(await readdir(options.artifactDir as string), [])

@@ -5,7 +5,7 @@ import type { ComputeExecutor } from '../../../lib/compute/types.js'
 import { VERSION } from '../../../lib/version.js'
 import { deployBuild, eventually, runOutput, startRun, workflowId } from '../../compute/helper.js'
 import { buildFixtureApp } from '../../fixtures/build.js'
-import { breakLocalWorldRuns, build } from '../../helper.js'
+import { breakLocalWorldRuns, build, sqliteOf } from '../../helper.js'
 
 /** An executor that reports what it is told to; the worker only reads its health(). */
 function executorReporting (report: () => Record<string, unknown>): ComputeExecutor {
@@ -14,7 +14,7 @@ function executorReporting (report: () => Record<string, unknown>): ComputeExecu
 
 test('GET /v1/health/live answers 200 without a key and touches no dependency', async (t) => {
   const { app } = await build(t)
-  app.controlDb.close() // a dead dependency must not fail liveness
+  sqliteOf(app).close() // a dead dependency must not fail liveness
   const res = await app.inject({ method: 'GET', url: '/v1/health/live' })
   assert.equal(res.statusCode, 200)
   const body = res.json()
@@ -34,13 +34,13 @@ test('GET /v1/health/ready answers 200 with each check when the worker is ready'
   assert.equal(body.checks.database.status, 'ok')
   assert.deepEqual(body.checks.compute, { status: 'none' })
   // The probe really wrote.
-  const row = app.controlDb.prepare('SELECT checked_at FROM health_probe').get() as { checked_at: number }
+  const row = sqliteOf(app).prepare('SELECT checked_at FROM health_probe').get() as { checked_at: number }
   assert.ok(row.checked_at > 0)
 })
 
 test('GET /v1/health/ready is 503 not_ready when the database reads but refuses writes', async (t) => {
   const { app } = await build(t)
-  app.controlDb.pragma('query_only = ON')
+  sqliteOf(app).pragma('query_only = ON')
   // A read probe passes ...
   assert.equal((await app.inject({ method: 'GET', url: '/v1/health' })).statusCode, 200)
   // ... the write probe does not.
@@ -57,7 +57,7 @@ test('GET /v1/health/ready is 503 not_ready when the database reads but refuses 
 
 test('GET /v1/health/ready is 503 when the database is closed', async (t) => {
   const { app } = await build(t)
-  app.controlDb.close()
+  sqliteOf(app).close()
   const res = await app.inject({ method: 'GET', url: '/v1/health/ready' })
   assert.equal(res.statusCode, 503)
   assert.equal(res.json().checks.database.status, 'unavailable')

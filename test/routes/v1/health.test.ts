@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { breakLocalWorldRuns, build } from '../../helper.js'
+import { breakLocalWorldRuns, build, sqliteOf } from '../../helper.js'
 import { VERSION } from '../../../lib/version.js'
 
 test('GET /v1/health answers 200 without a key, with World and database status', async (t) => {
@@ -19,7 +19,7 @@ test('GET /v1/health answers 200 without a key, with World and database status',
 
 test('GET /v1/health answers 503 not_ready when the database is gone', async (t) => {
   const { app } = await build(t)
-  app.controlDb.close()
+  sqliteOf(app).close()
   const res = await app.inject({ method: 'GET', url: '/v1/health' })
   assert.equal(res.statusCode, 503)
   const body = res.json()

@@ -157,23 +157,23 @@ test('reading, cancelling, resuming and listing runs that really execute', async
 
   await t.test('every mutating request writes one audit row, failures included', async () => {
     const res = await app.inject({ method: 'POST', url: '/v1/runs', headers: { ...bearer(KEYS.triggerWrite), 'idempotency-key': 'audited', 'x-workflow-correlation-id': 'corr-audit-1' }, payload: { workflowName: 'greet', input: ['a'] } })
-    const [row] = app.auditLog.findByCorrelationId('corr-audit-1')
+    const [row] = (await app.auditLog.findByCorrelationId('corr-audit-1'))
     assert.equal(row.action, 'runs.trigger')
     assert.equal(row.outcome, 'success')
     assert.equal(row.metadata.runId, res.json().runId)
-    assert.equal(row.actorKeyId, app.apiKeys.authenticate(KEYS.triggerWrite)?.id)
+    assert.equal(row.actorKeyId, (await app.apiKeys.authenticate(KEYS.triggerWrite))?.id)
     await app.inject({ method: 'POST', url: '/v1/runs', headers: { ...bearer(KEYS.triggerWrite), 'idempotency-key': 'audited', 'x-workflow-correlation-id': 'corr-audit-2' }, payload: { workflowName: 'greet', input: ['a'] } })
-    assert.equal(app.auditLog.findByCorrelationId('corr-audit-2')[0].outcome, 'duplicate')
+    assert.equal((await app.auditLog.findByCorrelationId('corr-audit-2'))[0].outcome, 'duplicate')
     await app.inject({ method: 'POST', url: '/v1/runs', headers: { ...bearer(KEYS.triggerWrite), 'idempotency-key': 'audited-404', 'x-workflow-correlation-id': 'corr-audit-3' }, payload: { workflowName: 'nope' } })
-    const failed = app.auditLog.findByCorrelationId('corr-audit-3')
+    const failed = (await app.auditLog.findByCorrelationId('corr-audit-3'))
     assert.equal(failed.length, 1)
     assert.equal(failed[0].outcome, 'failure')
     assert.equal(failed[0].metadata.code, 'workflow_not_found')
     await app.inject({ method: 'POST', url: '/v1/runs/wrun_01JD8Q7W3X9V2C4N6B8M0K2H4F/cancel', headers: { ...bearer(KEYS.runsRead), 'x-workflow-correlation-id': 'corr-audit-4' } })
-    const denied = app.auditLog.findByCorrelationId('corr-audit-4')
+    const denied = (await app.auditLog.findByCorrelationId('corr-audit-4'))
     assert.deepEqual([denied[0].action, denied[0].outcome, denied[0].metadata.code], ['runs.cancel', 'denied', 'forbidden'])
     await app.inject({ method: 'GET', url: '/v1/runs', headers: { ...bearer(KEYS.runsRead), 'x-workflow-correlation-id': 'corr-audit-5' } })
-    assert.equal(app.auditLog.findByCorrelationId('corr-audit-5').length, 0, 'reads are not audited')
+    assert.equal((await app.auditLog.findByCorrelationId('corr-audit-5')).length, 0, 'reads are not audited')
     await waitForRun(app, res.json().runId, finished)
   })
 
@@ -182,23 +182,23 @@ test('reading, cancelling, resuming and listing runs that really execute', async
     const hook = await waitForHook(world, run.runId)
     const res = await app.inject({ method: 'POST', url: '/v1/runs/resume', headers: { ...bearer(KEYS.runsWrite), 'x-workflow-correlation-id': 'corr-audit-resume' }, payload: { token: 'approval:o-5', payload: true } })
     assert.equal(res.statusCode, 200, res.body)
-    const rows = app.auditLog.findByCorrelationId('corr-audit-resume')
+    const rows = (await app.auditLog.findByCorrelationId('corr-audit-resume'))
     assert.equal(rows.length, 1)
     assert.deepEqual([rows[0].action, rows[0].outcome, rows[0].target], ['runs.resume', 'success', hook.hookId])
     assert.equal(rows[0].metadata.runId, run.runId)
-    assert.equal(rows[0].actorKeyId, app.apiKeys.authenticate(KEYS.runsWrite)?.id)
+    assert.equal(rows[0].actorKeyId, (await app.apiKeys.authenticate(KEYS.runsWrite))?.id)
     await waitForRun(app, run.runId, finished)
   })
 
   await t.test('without a run id of its own, the audit row takes it from x-workflow-run-id', async () => {
     const runId = 'wrun_01JD8Q7W3X9V2C4N6B8M0K2H4F'
     await app.inject({ method: 'POST', url: '/v1/runs/resume', headers: { ...bearer(KEYS.runsWrite), 'x-workflow-run-id': runId, 'x-workflow-correlation-id': 'corr-audit-header' }, payload: { token: 'nobody-waits-here', payload: 1 } })
-    const [row] = app.auditLog.findByCorrelationId('corr-audit-header')
+    const [row] = (await app.auditLog.findByCorrelationId('corr-audit-header'))
     assert.deepEqual([row.action, row.outcome, row.metadata.code], ['runs.resume', 'failure', 'hook_not_found'])
     assert.equal(row.metadata.runId, runId)
     // And none is invented when the header is absent.
     await app.inject({ method: 'POST', url: '/v1/runs/resume', headers: { ...bearer(KEYS.runsWrite), 'x-workflow-correlation-id': 'corr-audit-no-header' }, payload: { token: 'nobody-waits-here', payload: 1 } })
-    assert.equal('runId' in app.auditLog.findByCorrelationId('corr-audit-no-header')[0].metadata, false)
+    assert.equal('runId' in (await app.auditLog.findByCorrelationId('corr-audit-no-header'))[0].metadata, false)
   })
 
   // Nothing may still execute when the temp directories go.

@@ -44,7 +44,7 @@ test('a run\'s hooks, resumed by id; its input and its error as GET /v1/runs/:id
     assert.deepEqual(run.output, { orderId: 'hooks-1', approved: { approved: true, by: 'ui' } })
     assert.deepEqual(run.input, ['hooks-1'])
 
-    const audit = app.auditLog.recent(5).find((row) => row.action === 'runs.resume')
+    const audit = (await app.auditLog.recent(5)).find((row) => row.action === 'runs.resume')
     assert.equal(audit?.target, hook.hookId)
     assert.equal(audit?.metadata.runId, runId)
     assert.equal(audit?.outcome, 'success')

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { World } from '@workflow/world'
-import { build } from '../../helper.js'
+import { build, sqliteOf } from '../../helper.js'
 import { dropQueueDeliveries } from '../../fixture-executor.js'
 import { deployFixture, triggerRun } from '../../public-lane.js'
 
@@ -65,7 +65,7 @@ test('idempotencyRetentionHours reaches the records and their purge: an older re
   assert.equal((await triggerRun(first.app, original, 'retained-old')).statusCode, 202)
   assert.equal((await triggerRun(first.app, original, 'retained-young')).statusCode, 202)
 
-  const db = first.app.controlDb
+  const db = sqliteOf(first.app)
   const times = (key: string) => db.prepare<[string], RecordTimes>('SELECT created_at, expires_at FROM idempotency_records WHERE idempotency_key = ?').get(key)
   const recorded = times('retained-old')
   assert.ok(recorded !== undefined)
@@ -79,7 +79,7 @@ test('idempotencyRetentionHours reaches the records and their purge: an older re
   // The purge runs at start-up (then every few minutes): the record past its retention is gone before any request.
   const { app, options } = await build(t, { ...retention, sqlitePath: first.options.sqlitePath, artifactDir: first.options.artifactDir })
   dropQueueDeliveries(options.world)
-  const keys = app.controlDb.prepare<[], { idempotency_key: string }>('SELECT idempotency_key FROM idempotency_records ORDER BY idempotency_key').all()
+  const keys = sqliteOf(app).prepare<[], { idempotency_key: string }>('SELECT idempotency_key FROM idempotency_records ORDER BY idempotency_key').all()
   assert.deepEqual(keys.map((row) => row.idempotency_key), ['retained-young'])
 
   const reused = await triggerRun(app, other, 'retained-old')

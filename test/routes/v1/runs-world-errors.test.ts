@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { HookNotFoundError, ThrottleError, TooEarlyError, WorkflowRunNotFoundError, WorkflowWorldError } from '@workflow/errors'
-import { KEYS, bearer, build, until } from '../../helper.js'
+import { KEYS, bearer, build, until, sqliteOf } from '../../helper.js'
 import { executeBuildOn } from '../../fixture-executor.js'
 import { deployFixture, triggerRun, waitForRun } from '../../public-lane.js'
 
@@ -80,7 +80,7 @@ test('a hook of a run that has ended is hook_not_found, and nothing is recorded 
 
 test('SQLite out of service: authenticated routes answer 503 not_ready, not 500', async (t) => {
   const { app } = await build(t)
-  app.controlDb.close()
+  sqliteOf(app).close()
   const res = await app.inject({ method: 'GET', url: `/v1/runs/${RUN_ID}`, headers: bearer(KEYS.runsRead) })
   assert.equal(res.statusCode, 503)
   assert.equal(res.json().code, 'not_ready')

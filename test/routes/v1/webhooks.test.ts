@@ -7,10 +7,10 @@ import Database from 'better-sqlite3'
 import { Webhook } from 'standardwebhooks'
 import Stripe from 'stripe'
 import { newRunId } from '../../../lib/runs/trigger.js'
-import { MIGRATIONS } from '../../../lib/store/migrations.js'
+import { MIGRATIONS } from '../../../lib/store/sqlite/migrations.js'
 import type { WebhookEvent } from '../../../lib/webhooks/receiver.js'
 import { dropQueueDeliveries } from '../../fixture-executor.js'
-import { build, tempDir } from '../../helper.js'
+import { build, tempDir, sqliteOf } from '../../helper.js'
 import { deployFixture } from '../../public-lane.js'
 
 const GITHUB_SECRET = 'github-secret-1'
@@ -67,8 +67,8 @@ async function runInput (app: Awaited<ReturnType<typeof worker>>, runId: string)
   return await hydrateWorkflowArguments(run.input, runId, undefined) as unknown[]
 }
 
-function auditFor (app: Awaited<ReturnType<typeof worker>>, correlationId: string) {
-  return app.auditLog.findByCorrelationId(correlationId)
+async function auditFor (app: Awaited<ReturnType<typeof worker>>, correlationId: string) {
+  return (await app.auditLog.findByCorrelationId(correlationId))
 }
 
 test('github: a signed delivery starts the workflow with [payload, { provider, deliveryId, headers }]', async (t) => {
@@ -90,7 +90,7 @@ test('github: a signed delivery starts the workflow with [payload, { provider, d
   assert.equal(meta.headers['x-github-event'], 'push')
   assert.equal(meta.headers['x-hub-signature-256'], undefined, 'signatures are not handed to workflows')
 
-  const [row] = auditFor(app, 'wh-gh-1')
+  const [row] = await auditFor(app, 'wh-gh-1')
   assert.equal(row.action, 'webhook.receive')
   assert.equal(row.outcome, 'accepted')
   assert.equal(row.actorKeyId, null)
@@ -111,7 +111,7 @@ test('github: wrong secret, missing header, tampered body are 401 invalid_signat
     assert.equal(res.statusCode, 401, name)
     assert.equal(res.json().code, 'invalid_signature', name)
     assert.equal(res.headers['www-authenticate'], undefined, 'no Bearer challenge: the signature is the credential')
-    const [row] = auditFor(app, `bad-${name.replaceAll(' ', '-')}`)
+    const [row] = await auditFor(app, `bad-${name.replaceAll(' ', '-')}`)
     assert.equal(row.outcome, 'refused', name)
     assert.equal(row.metadata.code, 'invalid_signature', name)
     assert.equal(row.metadata.reason, res.json().reason, name)
@@ -129,7 +129,7 @@ test('github: the old secret of a rotation still verifies; a repeat delivery get
   const again = await app.inject({ method: 'POST', url: '/v1/webhooks/github', headers: { ...github(body, { delivery: 'gh-rot' }), 'x-workflow-correlation-id': 'wh-dup' }, payload: body })
   assert.equal(again.statusCode, 200)
   assert.deepEqual(again.json(), first.json())
-  const [duplicate] = auditFor(app, 'wh-dup')
+  const [duplicate] = await auditFor(app, 'wh-dup')
   assert.equal(duplicate.outcome, 'duplicate')
   assert.equal(duplicate.metadata.deliveryId, 'gh-rot')
   assert.equal(duplicate.metadata.runId, first.json().runId)
@@ -204,7 +204,7 @@ test('standard: valid, rotation, stale and future timestamps, tampered body; ove
   const tooLarge = await app.inject({ method: 'POST', url: '/v1/webhooks/acme', headers: { ...standard(big, { id: 'msg_big' }), 'x-workflow-correlation-id': 'acme-big' }, payload: big })
   assert.equal(tooLarge.statusCode, 413)
   assert.equal(tooLarge.json().code, 'payload_too_large')
-  assert.equal(auditFor(app, 'acme-big')[0].metadata.reason, 'payload_too_large')
+  assert.equal((await auditFor(app, 'acme-big'))[0].metadata.reason, 'payload_too_large')
   assert.equal((await app.workflowWorld.runs.list({})).data.length, 2)
 })
 
@@ -214,7 +214,7 @@ test('unknown provider 404, non-JSON body 400 after verification, missing delive
     const unknown = await app.inject({ method: 'POST', url: `/v1/webhooks/${name}`, headers: { 'content-type': 'application/json', 'x-workflow-correlation-id': `unknown-${index}` }, payload: '{}' })
     assert.equal(unknown.statusCode, 404, name)
     assert.equal(unknown.json().code, 'not_found', name)
-    const [row] = auditFor(app, `unknown-${index}`)
+    const [row] = await auditFor(app, `unknown-${index}`)
     assert.equal(row.outcome, 'refused', name)
     assert.equal(row.metadata.reason, 'not_found', name)
   }
@@ -246,7 +246,7 @@ test('the route takes bodies up to 5 MiB by default (past Fastify\'s 1 MiB) and 
   const tooLarge = await post(JSON.stringify({ pad: 'x'.repeat(5 * 1024 * 1024) }), 'roomy-5mib')
   assert.equal(tooLarge.statusCode, 413)
   assert.equal(tooLarge.json().code, 'payload_too_large')
-  const [row] = auditFor(app, 'roomy-5mib')
+  const [row] = await auditFor(app, 'roomy-5mib')
   assert.equal(row.outcome, 'refused')
   assert.equal(row.metadata.reason, 'payload_too_large')
   assert.equal(row.metadata.provider, 'roomy')
@@ -315,7 +315,7 @@ test('onWebhook gets the event (verified or not) and its { status, body } answer
   assert.equal(events.length, 2, 'a repeated delivery is not handed to onWebhook again')
 
   // Without an id nothing can match a repeat: handled every time, and not recorded.
-  const stored = () => (app.controlDb.prepare("SELECT count(*) AS n FROM idempotency_records WHERE api_key_id = 'webhook:custom'").get() as { n: number }).n
+  const stored = () => (sqliteOf(app).prepare("SELECT count(*) AS n FROM idempotency_records WHERE api_key_id = 'webhook:custom'").get() as { n: number }).n
   assert.equal(stored(), 1)
   for (let i = 0; i < 2; i++) {
     const anonymous = await app.inject({ method: 'POST', url: '/v1/webhooks/custom', headers: { 'content-type': 'application/json' }, payload: '{"x":2}' })
@@ -331,7 +331,7 @@ test('a delivery is one record of the idempotency ledger, owned by its provider,
   const body = '{"once":true}'
   const accepted = await app.inject({ method: 'POST', url: '/v1/webhooks/github', headers: github(body, { delivery: 'gh-once' }), payload: body })
   assert.equal(accepted.statusCode, 202)
-  const records = app.controlDb.prepare('SELECT api_key_id, idempotency_key, state, run_id, response_status, response_json FROM idempotency_records').all()
+  const records = sqliteOf(app).prepare('SELECT api_key_id, idempotency_key, state, run_id, response_status, response_json FROM idempotency_records').all()
   assert.deepEqual(records, [{
     api_key_id: 'webhook:github',
     idempotency_key: 'gh-once',
@@ -364,7 +364,7 @@ test('deliveries recorded before the upgrade to one ledger: a repeat gets the fi
   const repeat = await app.inject({ method: 'POST', url: '/v1/webhooks/github', headers: { ...github(body, { delivery: 'gh-before' }), 'x-workflow-correlation-id': 'after-upgrade' }, payload: body })
   assert.equal(repeat.statusCode, 200)
   assert.deepEqual(repeat.json(), firstAnswer)
-  const [row] = auditFor(app, 'after-upgrade')
+  const [row] = await auditFor(app, 'after-upgrade')
   assert.deepEqual([row.outcome, row.metadata.runId], ['duplicate', firstAnswer.runId])
 
   const retried = await app.inject({ method: 'POST', url: '/v1/webhooks/github', headers: github(body, { delivery: 'gh-crashed' }), payload: body })

@@ -283,10 +283,10 @@ test('lane mutations are audited as aggregated rows, not one row per call', asyn
     data: { eventType: 'run_created', specVersion: 3, eventData: { deploymentId: 'd', workflowName: 'w', input: new Uint8Array([1]) } }
   }, { headers: { 'x-workflow-correlation-id': 'corr-audit-1' } })
   await lane(app, 'GET', '/v1/world/deployment-id')
-  assert.equal(app.auditLog.recent().length, 0, 'nothing written per request')
+  assert.equal((await app.auditLog.recent()).length, 0, 'nothing written per request')
 
   app.auditAggregator.flush()
-  const rows = app.auditLog.recent()
+  const rows = (await app.auditLog.recent())
   assert.equal(rows.length, 1, 'one row for the key and action')
   const [row] = rows
   assert.equal(row.action, 'world.events.create')

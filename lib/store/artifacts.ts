@@ -1,6 +1,6 @@
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import type { DecodedFile } from './files.js'
+import type { DecodedFile } from '../deployments/files.js'
 
 const TEMP_PREFIX = '.tmp-'
 
@@ -58,10 +58,10 @@ export async function removeArtifacts (artifactDir: string, deploymentId: string
 
 /**
  * Removes what a crash can leave behind: temporary directories, and deployment directories
- * whose SQLite row was never committed. Only entries older than `minAgeMs` go, so an upload
+ * whose record was never committed. Only entries older than `minAgeMs` go, so an upload
  * in flight in another process sharing the directory is left alone.
  */
-export async function sweepOrphanArtifacts (artifactDir: string, isKnown: (deploymentId: string) => boolean, minAgeMs: number, now = Date.now()): Promise<string[]> {
+export async function sweepOrphanArtifacts (artifactDir: string, isKnown: (deploymentId: string) => Promise<boolean>, minAgeMs: number, now = Date.now()): Promise<string[]> {
   let entries: string[]
   try {
     entries = await readdir(artifactDir)
@@ -71,7 +71,7 @@ export async function sweepOrphanArtifacts (artifactDir: string, isKnown: (deplo
   }
   const removed: string[] = []
   for (const entry of entries) {
-    const orphan = entry.startsWith(TEMP_PREFIX) || (entry.startsWith('dpl_') && !isKnown(entry))
+    const orphan = entry.startsWith(TEMP_PREFIX) || (entry.startsWith('dpl_') && !await isKnown(entry))
     if (!orphan) continue
     const path = join(artifactDir, entry)
     const info = await stat(path).catch(() => undefined)

@@ -125,5 +125,10 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX ui_sessions_api_key_id ON ui_sessions (api_key_id);
   CREATE INDEX ui_sessions_expires_at ON ui_sessions (expires_at);
+  `,
+  /* 5: audit rows copied in from another control plane, each once (`compute-worker migrate --from-sqlite`) */ `
+  CREATE TABLE audit_imports (
+    import_key TEXT PRIMARY KEY
+  );
   `
 ]

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { createInProcessCompute } from '../../lib/compute/index.js'
+import { openControlPlane } from '../../lib/store/index.js'
+import { KEYS, bearer, build, tempDir } from '../helper.js'
+import { freshDatabase, needsPostgres, query, startTcpProxy } from '../postgres.js'
+import { deployFixture, triggerRun, waitForRun } from '../public-lane.js'
+import { runBin } from '../standalone.js'
+
+const finished = (run: { status: string }) => ['completed', 'failed', 'cancelled'].includes(run.status)
+
+test('workers opening one fresh database at once all find the control plane set up, once', needsPostgres, async (t) => {
+  const database = await freshDatabase(t)
+  const dir = await tempDir(t)
+  const opened = await Promise.all(Array.from({ length: 4 }, async (_, i) =>
+    await openControlPlane({ sqlitePath: join(dir, `unused-${i}.db`), database, artifactDir: join(dir, `artifacts-${i}`) })))
+  t.after(async () => { for (const controlPlane of opened) await controlPlane.close() })
+  const versions = await Promise.all(opened.map(async (controlPlane) => await controlPlane.schemaVersion()))
+  assert.equal(new Set(versions).size, 1)
+  assert.deepEqual(await query(database, 'SELECT version FROM compute_worker.schema_migrations ORDER BY version'),
+    Array.from({ length: versions[0] }, (_, i) => ({ version: i + 1 })))
+  assert.deepEqual(opened.map((controlPlane) => controlPlane.kind), ['postgres', 'postgres', 'postgres', 'postgres'])
+})
+
+test('an unreachable control-plane database fails the start, naming it without its password', async (t) => {
+  const dir = await tempDir(t)
+  await assert.rejects(openControlPlane({ sqlitePath: join(dir, 'x.db'), database: 'postgres://worker:hunter2@127.0.0.1:1/control', artifactDir: dir }), (error: Error) => {
+    assert.equal(error.name, 'ControlPlaneSetupError')
+    assert.match(error.message, /postgres:\/\/worker:\*\*\*@127\.0\.0\.1:1\/control/)
+    assert.doesNotMatch(error.message, /hunter2/)
+    return true
+  })
+  const started = await runBin({ COMPUTE_WORKER_DATABASE_URL: 'postgres://worker:hunter2@127.0.0.1:1/control', COMPUTE_WORKER_SQLITE_PATH: join(dir, 'w.db'), WORKFLOW_LOCAL_DATA_DIR: join(dir, 'world') })
+  assert.equal(started.code, 1)
+  assert.match(started.output, /compute-worker: could not open the control plane in PostgreSQL at postgres:\/\/worker:\*\*\*@127\.0\.0\.1:1\/control/)
+  assert.doesNotMatch(started.output, /hunter2/)
+  const badUrl = await runBin({ COMPUTE_WORKER_DATABASE_URL: 'mysql://x', WORKFLOW_LOCAL_DATA_DIR: join(dir, 'world') })
+  assert.equal(badUrl.code, 1)
+  assert.match(badUrl.output, /COMPUTE_WORKER_DATABASE_URL must be a postgres:\/\/ URL/)
+})
+
+test('readiness names the PostgreSQL control plane; while it does not answer, readiness and requests that need it get 503 not_ready', needsPostgres, async (t) => {
+  const proxy = await startTcpProxy(t, await freshDatabase(t))
+  const { app } = await build(t, { database: proxy.url })
+  const ready = await app.inject({ url: '/v1/health/ready' })
+  assert.equal(ready.statusCode, 200, ready.body)
+  assert.equal(ready.json().checks.database.kind, 'postgres')
+  assert.equal((await app.inject({ url: '/v1/deployments', headers: bearer(KEYS.deployRead) })).statusCode, 200)
+
+  proxy.cut()
+  // Past the probe's one-second reuse, without waiting for it.
+  t.mock.timers.enable({ apis: ['Date'], now: Date.now() })
+  t.mock.timers.tick(1_100)
+  const down = await app.inject({ url: '/v1/health/ready' })
+  assert.equal(down.statusCode, 503)
+  assert.deepEqual([down.json().code, down.json().checks.database.status], ['not_ready', 'unavailable'])
+  const request = await app.inject({ url: '/v1/deployments', headers: bearer(KEYS.deployRead) })
+  assert.equal(request.statusCode, 503, request.body)
+  assert.equal(request.json().code, 'not_ready')
+  assert.equal((await app.inject({ url: '/v1/health/live' })).statusCode, 200)
+})
+
+test('a deployment uploaded to one worker runs on another, from its own verified copy of the files', needsPostgres, async (t) => {
+  const database = await freshDatabase(t)
+  const a = await build(t, { database })
+  const b = await build(t, { database, compute: createInProcessCompute() })
+  const { id } = await deployFixture(a.app)
+
+  // B has never seen the files: its executor fetches them into its own directory when the run needs them.
+  const res = await triggerRun(b.app, { workflowName: 'sum', input: [2, 3] })
+  assert.equal(res.statusCode, 202, res.body)
+  assert.equal(res.json().deploymentId, id)
+  const run = await waitForRun(b.app, res.json().runId, finished)
+  assert.deepEqual([run.status, run.output], ['completed', { total: 5, variant: 'A' }])
+  const cached = join(b.dir, 'artifacts', id, 'flow.js')
+  const original = await readFile(cached, 'utf8')
+
+  // A damaged copy is not loaded: after a restart of B it is fetched again first.
+  await b.app.close()
+  await writeFile(cached, 'throw new Error("a corrupted cache file")')
+  const again = await build(t, { database, compute: createInProcessCompute(), artifactDir: join(b.dir, 'artifacts') })
+  const rerun = await triggerRun(again.app, { workflowName: 'sum', input: [4, 5] })
+  assert.equal(rerun.statusCode, 202, rerun.body)
+  const done = await waitForRun(again.app, rerun.json().runId, finished)
+  assert.deepEqual([done.status, done.output], ['completed', { total: 9, variant: 'A' }])
+  assert.equal(await readFile(cached, 'utf8'), original)
+})
