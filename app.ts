@@ -64,7 +64,7 @@ export const computeWorkerPlugin: FastifyPluginAsync<ComputeWorkerPluginOptions>
     fastify.log.warn(`compute-worker: this Fastify instance takes path parameters of up to ${maxParamLengthOf(fastify)} characters, hook tokens need ${MAX_PARAM_LENGTH}: create it with Fastify({ ...computeWorkerServerOptions })`)
   }
 
-  // Contract §3: a JSON route given text/plain is 415, like any other media type it does not
+  // A JSON route given text/plain is 415 unsupported_media_type, like any other media type it does not
   // take. Fastify ships a text/plain parser; it goes for the worker's routes only (a host app's
   // keep it). Routes that take any body (webhooks, the flow/step endpoints) bring their own.
   if (fastify.hasContentTypeParser('text/plain')) fastify.removeContentTypeParser('text/plain')

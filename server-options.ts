@@ -18,7 +18,7 @@ function errorBody (code: string, message: string, correlationId: string): strin
 
 /**
  * Fastify's own refusals, made before any hook or route runs (so before the worker's error
- * handler and correlation hook): answered in the contract's shape, with the correlation id
+ * handler and correlation hook): answered as the worker's JSON error (`{ code, message, correlationId }`), with the correlation id
  * (`request.id`, which the fronts' `genReqId` makes the correlation id). The URL is not echoed:
  * it may carry a token.
  */
@@ -38,7 +38,7 @@ function frameworkErrors (error: FastifyError, request: FastifyRequest, reply: F
 /**
  * What Node's HTTP parser refuses before Fastify sees a request (a header block over
  * `maxHeaderSize`, 16 KiB by default; a request that is not HTTP; a request timeout): the
- * contract's error written on the socket, with a fresh correlation id (the request's own could
+ * worker's JSON error written on the socket, with a fresh correlation id (the request's own could
  * not be read), then the connection closed as Node does.
  */
 function clientErrorHandler (this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket): void {
@@ -63,7 +63,7 @@ function clientErrorHandler (this: FastifyInstance, error: NodeJS.ErrnoException
 
 /**
  * The Fastify server options the worker needs from the instance it runs in, so that every
- * answer, the framework's own included, is the contract's JSON error with a correlation id.
+ * answer, the framework's own included, is the worker's JSON error with a correlation id.
  * The standalone fronts use them; a host app that registers `computeWorkerPlugin` owns its
  * instance's options and passes them itself: `Fastify({ ...computeWorkerServerOptions })`.
  */

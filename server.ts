@@ -30,7 +30,7 @@ export function buildComputeWorkerApp (
     logController: new LogController({ requestIdLogLabel: 'correlationId' }),
     trustProxy: config.trustProxy,
     bodyLimit: MAX_BODY_BYTES,
-    // plugins/closing.ts answers those requests in the contract's shape.
+    // plugins/closing.ts answers those requests as the worker's JSON error (503 not_ready).
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     ...computeWorkerServerOptions,

@@ -2,7 +2,7 @@ import { DELIVERY_SECRET_ENV } from '../lib/wire/credentials.js'
 import { DEFAULTS, type ComputeWorkerOptions } from '../lib/options.js'
 import { POSTGRES_WORLD, type PostgresWorldSettings } from '../lib/world/postgres.js'
 
-/** Everything the standalone server reads from its environment (contract section 2). */
+/** Everything the standalone server reads from its environment (every variable is listed, with a comment, in .env.example). */
 export interface StandaloneSettings {
   port: number
   host: string

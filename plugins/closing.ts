@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import { DomainError } from '../lib/errors.js'
 
 /**
- * Requests that arrive while the worker shuts down are refused as the contract says (503
+ * Requests that arrive while the worker shuts down are refused as the worker's JSON error (503
  * `not_ready`, the correlation id, `connection: close`) rather than with Fastify's own body
  * (`return503OnClosing`, off in the standalone fronts). Requests already in flight finish.
  */

@@ -11,7 +11,7 @@ export interface ComputeClientErrorOptions {
 export class ComputeClientError extends Error {
   /** The HTTP status; 0 when no answer came (network failure, timeout). */
   readonly status: number
-  /** The contract's snake_case code (`validation_error`, `run_not_found`, …; `network_error` without an answer). */
+  /** The worker's snake_case error code (`validation_error`, `run_not_found`, …; `network_error` without an answer). */
   readonly code: string
   /** The request's x-workflow-correlation-id: quote it when asking the worker's operator. */
   readonly correlationId: string | undefined

@@ -43,7 +43,8 @@ export function createForwardingWorld (options: ForwardingWorldOptions): World {
 
 // Stream writes may pass the run id as a promise (world-local awaits it): settle before cloning.
 // getEncryptionKeyForRun(runId, context) gets `{ ...startOptions }`, which may hold the World
-// itself; only the deployment id matters (world-proxy-protocol.md §4.2).
+// itself (@workflow/core 4.8.9's runtime/start.js passes `{ ...opts, deploymentId }`); only the
+// deployment id matters, so only it is copied (docs/world-lane.md, "Encryption keys").
 async function settle (path: string, args: unknown[]): Promise<unknown[]> {
   const settled = args.some(isThenable) ? await Promise.all(args) : args
   if (path === 'getEncryptionKeyForRun' && typeof settled[0] === 'string') {

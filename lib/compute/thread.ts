@@ -1,6 +1,8 @@
 /**
  * Entry of a deployment's thread: one realm per deployment, so two builds that share step ids
- * never share a step registry (compute.md, "The trap"). It installs a World that forwards to the
+ * never share a step registry: the SDK registers step functions in one map per JS realm, keyed by
+ * step id without the deployment, so two builds loaded in one realm would run each other's steps
+ * (docs/architecture.md, "Execution"). It installs a World that forwards to the
  * main thread, loads the deployment's flow and step bundles, then runs the deliveries it is sent.
  */
 import { basename } from 'node:path'

@@ -42,7 +42,7 @@ export interface ExecutorMetrics {
 /** The internal routes a queue delivery can arrive on (`/.well-known/workflow/v1/{flow,step}`). */
 export type DeliveryEndpoint = 'flow' | 'step'
 
-/** Executes the workflow code of deployments (contract section 6). */
+/** Executes the workflow code of deployments (docs/architecture.md, "Execution"). */
 export interface ComputeExecutor {
   readonly kind: string
   /** Attach to the World's queue; called before `world.start()`. */

@@ -24,7 +24,7 @@ function alreadyFinished (runId: string, status: string): DomainError {
 }
 
 /**
- * Cancels a run as the SDK's `cancelRun` does ([C] runtime/runs.js): read the run, then record
+ * Cancels a run as the SDK's `cancelRun` does in @workflow/core 4.8.9's runtime/runs.js: read the run, then record
  * `run_cancelled` at its spec version. Nothing is queued; the World cancels the run and disposes
  * its hooks and waits, and in-flight invocations stop on their next event.
  */
@@ -60,7 +60,7 @@ const BACKGROUND_RETRIES = 20
 
 /**
  * Delivers `payload` to the hook waiting on `token`, as the SDK's `resumeHook` does
- * ([C] runtime/resume-hook.js) but on an explicit World: hook by token, payload serialized by
+ * in @workflow/core 4.8.9's runtime/resume-hook.js, but on an explicit World: hook by token, payload serialized by
  * `dehydrateStepReturnValue` in a format the run's core version reads, `hook_received`, then
  * the workflow re-queued on the run's deployment.
  *

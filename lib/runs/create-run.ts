@@ -33,7 +33,7 @@ export interface CreatedRun {
 }
 
 /**
- * Creates a run exactly as `start()` of @workflow/core 4.8.9 does ([C] runtime/start.js), on an
+ * Creates a run exactly as `start()` of @workflow/core 4.8.9 does (its runtime/start.js), on an
  * explicit World and with a caller-chosen run id: the same `run_created` event (input
  * serialized by `dehydrateWorkflowArguments`, the same executionContext), in parallel with the
  * same queue message (`runInput` from specVersion 3) and options `{ deploymentId, specVersion }`.

@@ -31,7 +31,7 @@ function publicError (error: unknown): { message: string, code?: string, stack?:
   return { message: String(error) }
 }
 
-/** The run's encryption key when the World has one ([C] Run.getEncryptionKey does the same). */
+/** The run's encryption key when the World has one (what `Run.getEncryptionKey` does in @workflow/core 4.8.9's runtime/run.js). */
 export async function runEncryptionKey (world: World, run: WorkflowRun | WorkflowRunWithoutData): Promise<CryptoKey | undefined> {
   const raw = await world.getEncryptionKeyForRun?.(run as WorkflowRun)
   return raw ? await importKey(raw) : undefined

@@ -2,7 +2,7 @@ import { Type } from 'typebox'
 
 /** The body of every error: `{ code, message, correlationId }` plus details (validation paths …). */
 export const ErrorResponse = Type.Object({
-  code: Type.String({ description: 'snake_case error code (contract section 3)', examples: ['validation_error'] }),
+  code: Type.String({ description: 'snake_case error code (the table of codes and statuses is http/errors.ts)', examples: ['validation_error'] }),
   message: Type.String({ description: 'A human sentence' }),
   correlationId: Type.String({ description: 'The x-workflow-correlation-id of the request' })
 }, { additionalProperties: true, title: 'Error' })

@@ -4,7 +4,7 @@ export const DeliveryEndpointParams = Type.Object({
   endpoint: Type.Union([Type.Literal('flow'), Type.Literal('step')], { description: 'flow: workflow queue messages; step: step queue messages' })
 })
 
-/** What the SDK's queue handler answers (world-local's delivery format, world-proxy-protocol.md §4.3). */
+/** What the SDK's queue handler answers, in world-local's delivery format (docs/world-lane.md, "The queue handler"). */
 export const DeliveryResponse = Type.Union([
   Type.Object({ ok: Type.Literal(true) }),
   Type.Object({ timeoutSeconds: Type.Number({ description: 'Deliver the message again after this many seconds' }) })

@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox'
 import { DEPLOYMENT_ID, WORKFLOW_ID } from './examples.js'
 import { PageOf, pageQuery } from './page.js'
 
-/** The workflow names start() can queue ([C] runtime/helpers.js SAFE_WORKFLOW_NAME_PATTERN). */
+/** The workflow names start() can queue (SAFE_WORKFLOW_NAME_PATTERN in @workflow/core 4.8.9's runtime/helpers.js). */
 export const WORKFLOW_ID_PATTERN = '^[a-zA-Z0-9_\\-./@()[\\]]+$'
 
 const ManifestGroup = <T extends ReturnType<typeof Type.Object>>(entry: T, description: string) =>

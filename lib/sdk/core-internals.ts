@@ -26,14 +26,14 @@ const coreVersion = await loadCoreModule<{ version: string }>('version.js')
 const classifyError = await loadCoreModule<{ isRetryableWorldError (error: unknown): boolean }>('classify-error.js')
 const util = await loadCoreModule<{ getWorkflowRunStreamId (runId: string, namespace?: string): string }>('util.js')
 
-/** [C] capabilities.js: what a run created by `workflowCoreVersion` can decode. */
+/** @workflow/core's capabilities.js: what a run created by `workflowCoreVersion` can decode. */
 export const getRunCapabilities = capabilities.getRunCapabilities
 
-/** [C] version.js: the `workflowCoreVersion` start() writes into a new run's executionContext. */
+/** @workflow/core's version.js: the `workflowCoreVersion` start() writes into a new run's executionContext. */
 export const WORKFLOW_CORE_VERSION: string = coreVersion.version
 
-/** [C] util.js: the stream `Run.getReadable()` reads (the run's default output stream). */
+/** @workflow/core's util.js: the stream `Run.getReadable()` reads (the run's default output stream). */
 export const getWorkflowRunStreamId = util.getWorkflowRunStreamId
 
-/** [C] classify-error.js: 429, 5xx and transport failures, which start() survives when the queue took the run. */
+/** @workflow/core's classify-error.js: 429, 5xx and transport failures, which start() survives when the queue took the run. */
 export const isRetryableWorldError = classifyError.isRetryableWorldError

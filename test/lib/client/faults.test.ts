@@ -38,7 +38,7 @@ async function rejection (promise: Promise<unknown>): Promise<any> {
   return await promise.then(() => assert.fail('expected a rejection'), (error: unknown) => error)
 }
 
-test('a remote World call without an answer within timeoutMs fails as WorkflowWorldError TIMEOUT (protocol §0.4)', async (t) => {
+test('a remote World call without an answer within timeoutMs fails as WorkflowWorldError TIMEOUT', async (t) => {
   const server = await startServer(t, stall)
   const world = createRemoteWorld({ baseUrl: server.url, apiKey: 'k', timeoutMs: 100, retryDelayMs: 1 })
   const error = await rejection(world.getDeploymentId())

@@ -107,7 +107,7 @@ test('WORKFLOW_TARGET_WORLD=@workflow-studio/compute-worker/client: the SDK requ
   assert.equal(outcome.value, 'hello env from A')
   assert.equal((await world.runs.get(outcome.runId, { resolveData: 'none' })).status, 'completed')
 
-  // Anyone else's, however well formed, is refused before it reaches the runtime (protocol §4.3).
+  // Anyone else's, however well formed, is refused before it reaches the runtime (the client's delivery handler checks the delivery secret).
   const delivery = (authorization?: string) => fetch(`${host.url}/.well-known/workflow/v1/flow`, {
     method: 'POST',
     headers: {

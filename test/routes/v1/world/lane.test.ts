@@ -37,7 +37,7 @@ test('every lane route needs a key with world:proxy, even the admin of the publi
   for (const [method, url] of LANE_ROUTES) {
     const anonymous = await app.inject({ method, url })
     assert.equal(anonymous.statusCode, 401, `${method} ${url} without a key`)
-    assert.equal(anonymous.json().name, 'WorkflowWorldError', 'protocol §0.1: a 401 body names its error class')
+    assert.equal(anonymous.json().name, 'WorkflowWorldError', 'a 401 body on the lane names its error class')
     for (const key of [KEYS.runsWrite, KEYS.none]) {
       const refused = await app.inject({ method, url, headers: bearer(key) })
       assert.equal(refused.statusCode, 403, `${method} ${url} with a public key`)

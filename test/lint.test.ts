@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+
+const root = join(import.meta.dirname, '..')
+const RULE = 'local/no-outside-references'
+
+/**
+ * ESLint's Node API with the repository's config, in a plain Node process: neostandard's
+ * dependencies do not load under the tsx loader the tests run with. It lints each sample as the
+ * source file it names and answers the messages of our rule, and the config's pattern.
+ */
+const LINT_SAMPLES = `
+import { ESLint } from 'eslint'
+import { OUTSIDE_REFERENCE } from './eslint.config.js'
+const samples = JSON.parse(await new Response(process.stdin).text())
+const eslint = new ESLint({ overrideConfigFile: 'eslint.config.js' })
+const reports = []
+for (const { code, filePath } of samples) {
+  const [result] = await eslint.lintText(code, { filePath })
+  reports.push(result.messages.filter((message) => message.ruleId === ${JSON.stringify(RULE)}).map((message) => message.message))
+}
+process.stdout.write(JSON.stringify({ reports, pattern: OUTSIDE_REFERENCE.source, flags: OUTSIDE_REFERENCE.flags }))
+`
+
+interface Sample { code: string, filePath?: string }
+
+/** Our rule's messages for each sample, and the config's pattern. */
+function lint (samples: Sample[]): { reports: string[][], pattern: RegExp } {
+  const input = JSON.stringify(samples.map(({ code, filePath = 'lib/sample.ts' }) => ({ code, filePath: join(root, filePath) })))
+  const output = execFileSync(process.execPath, ['--input-type=module', '--eval', LINT_SAMPLES], { cwd: root, input, encoding: 'utf8' })
+  const { reports, pattern, flags } = JSON.parse(output) as { reports: string[][], pattern: string, flags: string }
+  return { reports, pattern: new RegExp(pattern, flags) }
+}
+
+test('the lint rule reports comments and strings that point to documents outside the repository', async () => {
+  const samples = [
+    '// Contract §3: a JSON route given text/plain is 415.\nexport const a = 1\n',
+    '/** As start() does ([C] runtime/start.js). */\nexport const a = 1\n',
+    '/* see /work/shared/spec/compute.md */\nexport const a = 1\n',
+    '// world-proxy-protocol.md, the queue handler\nexport const a = 1\n',
+    '// the retry policy of contract.md\nexport const a = 1\n',
+    '/** Everything it reads (contract section 2). */\nexport const a = 1\n',
+    "export const a = 'protocol §0.1: a 401 body names its error class'\n",
+    'export const a = `see compute.md`\n'
+  ]
+  const { reports } = lint([...samples.map((code) => ({ code })), { code: '// see §4\nexport const a = 1\n', filePath: 'bench/sample.mjs' }])
+  samples.forEach((code, index) => assert.equal(reports[index].length, 1, code))
+  assert.equal(reports[samples.length].length, 1, 'in .mjs files too')
+})
+
+test('the lint rule lets self-contained comments and pointers to docs/ pass', async () => {
+  const code = [
+    '// A JSON route given text/plain is 415 unsupported_media_type (docs/architecture.md).',
+    "/** As start() does in @workflow/core 4.8.9's runtime/start.js. */",
+    "export const pattern = '^[a-z]+$'",
+    'export const files = [`lib/schemas/compute.ts`]',
+    ''
+  ].join('\n')
+  assert.deepEqual(lint([{ code }]).reports, [[]])
+})
+
+test('no Markdown file of the repository points to documents outside it', () => {
+  const { pattern } = lint([])
+  const files = execFileSync('git', ['ls-files', '*.md'], { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean)
+  assert.ok(files.includes('README.md') && files.includes('docs/README.md'), 'git lists the Markdown files')
+  const offending = files.flatMap((file) => readFileSync(join(root, file), 'utf8').split('\n')
+    .flatMap((line, index) => pattern.test(line) ? [`${file}:${index + 1}: ${line}`] : []))
+  assert.deepEqual(offending, [])
+})
