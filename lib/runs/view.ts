@@ -3,6 +3,7 @@ import { getExternalRevivers, hydrateWorkflowArguments, hydrateWorkflowReturnVal
 import type { Event, World, WorkflowRun, WorkflowRunWithoutData } from '@workflow/world'
 import { bytesToBase64 } from '../bytes.js'
 import type { RunEvent, Run } from '../schemas/runs.js'
+import { relativeStack } from './stack.js'
 
 /** A run as the public lane shows it: no tokens or raw bytes; input and output are decoded apart (`decodeRunData`). */
 export function runView (run: WorkflowRun | WorkflowRunWithoutData): Run {
@@ -19,13 +20,20 @@ export function runView (run: WorkflowRun | WorkflowRunWithoutData): Run {
   }
 }
 
+/**
+ * A run's or an event's error as it leaves the worker (the run view, the event list, and so the
+ * dashboard, which reads both through the API). The stack is relativized here, not where it is
+ * recorded: the SDK writes it into the World from the deployment's thread (or a remote runtime on
+ * the internal lane), the World keeps the SDK's data as the SDK wrote it, and every stack of
+ * every World, runs recorded before included, leaves through this one function.
+ */
 function publicError (error: unknown): { message: string, code?: string, stack?: string } {
   if (error !== null && typeof error === 'object') {
     const { message, code, stack } = error as { message?: unknown, code?: unknown, stack?: unknown }
     return {
       message: String(message ?? 'unknown error'),
       ...(typeof code === 'string' ? { code } : {}),
-      ...(typeof stack === 'string' && stack !== '' ? { stack } : {})
+      ...(typeof stack === 'string' && stack !== '' ? { stack: relativeStack(stack) } : {})
     }
   }
   return { message: String(error) }
