@@ -107,6 +107,8 @@ export interface ReserveRequest {
   now: number
   leaseMs: number
   retentionMs: number
+  /** The plan the work resolved beforehand: a new record carries it in its first write. */
+  plan?: { value: unknown, json: string }
 }
 
 export interface IdempotencyTable {
@@ -252,7 +254,7 @@ export function decideReservation (found: FoundRecord | undefined, request: Rese
     return {
       write: 'insert',
       replaceExpired: expired,
-      reservation: { kind: 'claimed', reference: proposedReference, plan: undefined, lease, takeover: false }
+      reservation: { kind: 'claimed', reference: proposedReference, plan: request.plan?.value, lease, takeover: false }
     }
   }
   if (found.fingerprint !== fingerprint) return { write: 'none', reservation: { kind: 'conflict' } }

@@ -45,8 +45,8 @@ const MAX_WAIT_MS = 1_000
 const TABLE = `${SCHEMA}.idempotency_records`
 const WHERE = 'api_key_id = $1 AND scope = $2 AND idempotency_key = $3'
 const INSERT_NEW = `INSERT INTO ${TABLE}
-  (api_key_id, scope, idempotency_key, fingerprint, state, run_id, lease_until, created_at, updated_at, expires_at)
-  VALUES ($1, $2, $3, $4, 'in_progress', $5, $6, $7, $7, $8)`
+  (api_key_id, scope, idempotency_key, fingerprint, state, run_id, lease_until, created_at, updated_at, expires_at, response_json)
+  VALUES ($1, $2, $3, $4, 'in_progress', $5, $6, $7, $7, $8, $9)`
 // A fenced write and its announcement in one statement (the NOTIFY is delivered on commit).
 const settle = (write: string): string =>
   `WITH settled AS (${write} RETURNING 1) SELECT (SELECT count(*) FROM settled)::int AS changed, pg_notify('${SETTLED_CHANNEL}', $5)`
@@ -80,7 +80,7 @@ export class PostgresIdempotency implements IdempotencyTable {
     if (fresh.write !== 'insert') throw new Error('a reservation of no record must insert one')
     const claim = fresh.reservation
     const inserted = await this.#pool.query(`${INSERT_NEW} ON CONFLICT DO NOTHING`,
-      [id.owner, id.scope, id.key, fingerprint, claim.reference, claim.lease, now, now + request.retentionMs])
+      [id.owner, id.scope, id.key, fingerprint, claim.reference, claim.lease, now, now + request.retentionMs, request.plan?.json ?? null])
     if (inserted.rowCount === 1) return claim
 
     return await inTransaction(this.#pool, async (client) => {
@@ -89,7 +89,7 @@ export class PostgresIdempotency implements IdempotencyTable {
       if (decision.write === 'insert') {
         // Gone (purged) or expired since the insert was refused: the key starts afresh.
         await client.query(`DELETE FROM ${TABLE} WHERE ${WHERE}`, [id.owner, id.scope, id.key])
-        await client.query(INSERT_NEW, [id.owner, id.scope, id.key, fingerprint, decision.reservation.reference, decision.reservation.lease, now, now + request.retentionMs])
+        await client.query(INSERT_NEW, [id.owner, id.scope, id.key, fingerprint, decision.reservation.reference, decision.reservation.lease, now, now + request.retentionMs, request.plan?.json ?? null])
       } else if (decision.write === 'renew') {
         await client.query(`UPDATE ${TABLE} SET lease_until = $4, updated_at = $5 WHERE ${WHERE}`, [id.owner, id.scope, id.key, decision.reservation.lease, now])
       }
