@@ -3,7 +3,7 @@
  * builds first: the standalone start-up and the remote World run dist/). `--quick` is a smoke
  * run of a few seconds each: it shows the benchmarks work, its figures mean nothing.
  * Other arguments (`--seconds`, `--rounds`, `--connections`) go to the autocannon benchmarks
- * (read, trigger, health); remote-world and compute take their own defaults.
+ * (read, trigger, health, store-path: SQLite only unless a PostgreSQL URL is set); remote-world and compute take their own defaults.
  * Prints the ratio lines of all of them at the end; exits 1 if any benchmark failed.
  */
 import { spawn } from 'node:child_process'
@@ -18,6 +18,7 @@ const BENCHMARKS: Array<{ file: string, args: string[] }> = [
   { file: 'read.ts', args },
   { file: 'trigger.ts', args },
   { file: 'health.ts', args },
+  { file: 'store-path.ts', args },
   { file: 'remote-world.ts', args: quick ? ['--quick'] : [] },
   { file: 'compute.ts', args: quick ? ['--runs', '20', '--repeat', '1'] : [] },
   { file: 'tracing.ts', args: quick ? ['--runs', '20', '--repeat', '1'] : [] }

@@ -2,7 +2,7 @@ import type { FastifyReply } from 'fastify'
 import fp from 'fastify-plugin'
 import { DomainError } from '../lib/errors.js'
 import { fingerprintOf, IDEMPOTENT_REPLAYED_HEADER, IDEMPOTENCY_KEY_HEADER, readIdempotencyKey } from '../lib/idempotency/fingerprint.js'
-import { performIdempotently, type Idempotently, type Work } from '../lib/idempotency/perform.js'
+import { performIdempotently, type Idempotently, type PlannedOptions, type Work } from '../lib/idempotency/perform.js'
 import { purgeIntervalFor, schedulePurge } from '../lib/idempotency/purge.js'
 import { IdempotencyStore } from '../lib/idempotency/store.js'
 
@@ -37,7 +37,7 @@ declare module 'fastify' {
      * completed answer with `idempotent-replayed: true`, and answers 409 for another payload or
      * an original still in flight. Sets the status; returns the body to send.
      */
-    idempotent<Body, Plan = unknown> (work: Work<Body, Plan>): Promise<Body>
+    idempotent<Body, Plan = unknown> (work: Work<Body, Plan>, options?: PlannedOptions<Plan>): Promise<Body>
   }
 }
 
@@ -73,7 +73,7 @@ export default fp<IdempotencyPluginOptions>(async function idempotencyPlugin (fa
     request.idempotencyKey = readIdempotencyKey(request.headers[IDEMPOTENCY_KEY_HEADER])
   })
 
-  fastify.decorateReply('idempotent', async function idempotent<Body, Plan> (this: FastifyReply, work: Work<Body, Plan>): Promise<Body> {
+  fastify.decorateReply('idempotent', async function idempotent<Body, Plan> (this: FastifyReply, work: Work<Body, Plan>, options: PlannedOptions<Plan> = {}): Promise<Body> {
     const { request } = this
     const config = request.routeOptions.config?.idempotency
     if (config === undefined || request.callerKey === null) {
@@ -82,7 +82,8 @@ export default fp<IdempotencyPluginOptions>(async function idempotencyPlugin (fa
     const outcome = await idempotently<Body, Plan>({
       id: { owner: request.callerKey.id, scope: config.scope, key: request.idempotencyKey },
       fingerprint: fingerprintOf(request.body),
-      newReference: config.newReference
+      newReference: config.newReference,
+      ...options
     }, work)
     this.code(outcome.status)
     if (outcome.replayed) this.header(IDEMPOTENT_REPLAYED_HEADER, 'true')

@@ -1,7 +1,8 @@
 /**
  * The subject: the worker as a library user starts it (startNodeComputeWorkerServer, no logger)
- * on world-local and SQLite in a temp dir, with one key of every scope and a deployment
- * activated. Queue deliveries are acknowledged in-process: only the request path is measured.
+ * on world-local and SQLite in a temp dir (or world-postgres and the PostgreSQL control plane on
+ * one database, when the benchmark says so: bench/world.ts), with one key of every scope and a
+ * deployment activated. Queue deliveries do not run: only the request path is measured.
  * Prints `{ url, key, deploymentId }` on its first line; SIGTERM closes it and removes the dir.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -9,11 +10,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SCOPES } from '../../lib/scopes.js'
 import { startNodeComputeWorkerServer } from '../../server.js'
-import { BENCH_KEY, BENCH_MANIFEST, benchWorld } from '../world.js'
+import { BENCH_KEY, BENCH_MANIFEST, benchTargetWorld } from '../world.js'
 
 const dir = await mkdtemp(join(tmpdir(), 'cw-bench-worker-'))
+const { world, postgresUrl } = benchTargetWorld(join(dir, 'world'))
 const server = await startNodeComputeWorkerServer({
-  world: benchWorld(join(dir, 'world')),
+  world,
+  ...(postgresUrl !== undefined ? { database: postgresUrl } : {}),
   port: 0,
   sqlitePath: join(dir, 'worker.db'),
   artifactDir: join(dir, 'artifacts'),

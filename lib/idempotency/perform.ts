@@ -35,10 +35,19 @@ export interface PerformOptions {
   retentionMs?: number
 }
 
+export interface PlannedOptions<Plan> {
+  /**
+   * Resolves the work's plan before the reservation, so that a new record carries it in its first
+   * write (one write fewer than `commitPlan`). It must have no side effect; when it fails, the
+   * work runs without it (and resolves, or fails, itself), so a replay is still answered.
+   */
+  plan?: () => Promise<Plan>
+}
+
 export type Work<Body, Plan> = (claim: Claim<Plan>) => Promise<WorkResult<Body>>
 
 /** `performIdempotently` on the worker's one store, with its one wait. */
-export type Idempotently = <Body, Plan = unknown>(options: Omit<PerformOptions, 'waitMs'>, work: Work<Body, Plan>) => Promise<IdempotentOutcome<Body>>
+export type Idempotently = <Body, Plan = unknown>(options: Omit<PerformOptions, 'waitMs'> & PlannedOptions<Plan>, work: Work<Body, Plan>) => Promise<IdempotentOutcome<Body>>
 
 /**
  * Runs `work` at most once per idempotency id: replays a completed answer, refuses another
@@ -48,13 +57,14 @@ export type Idempotently = <Body, Plan = unknown>(options: Omit<PerformOptions, 
  */
 export async function performIdempotently<Body, Plan = unknown> (
   store: IdempotencyStore,
-  options: PerformOptions,
+  options: PerformOptions & PlannedOptions<Plan>,
   work: Work<Body, Plan>
 ): Promise<IdempotentOutcome<Body>> {
   const { id, fingerprint } = options
   const deadline = Date.now() + options.waitMs
+  const plan = options.plan === undefined ? undefined : await options.plan().catch(() => undefined)
   for (;;) {
-    const reservation = await store.reserve(id, fingerprint, options.newReference(), options.retentionMs)
+    const reservation = await store.reserve(id, fingerprint, options.newReference(), options.retentionMs, plan)
     if (reservation.kind === 'completed') {
       return { status: reservation.status, body: JSON.parse(reservation.bodyJson) as Body, replayed: true }
     }

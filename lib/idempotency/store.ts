@@ -33,10 +33,18 @@ export class IdempotencyStore {
    * The one atomic step of every idempotent request: look the key up and either claim it
    * (inserting `proposedReference`, or taking over an expired lease with its recorded
    * reference), or answer what is already known about it. A new record is kept for
-   * `retentionMs` (default: the store's).
+   * `retentionMs` (default: the store's) and carries `plan` when one is given (no `savePlan`).
    */
-  async reserve (id: IdempotencyId, fingerprint: string, proposedReference: string, retentionMs = this.#retentionMs): Promise<Reservation> {
-    return await this.#table.reserve({ id, fingerprint, proposedReference, now: this.#now(), leaseMs: this.#leaseMs, retentionMs })
+  async reserve (id: IdempotencyId, fingerprint: string, proposedReference: string, retentionMs = this.#retentionMs, plan?: unknown): Promise<Reservation> {
+    return await this.#table.reserve({
+      id,
+      fingerprint,
+      proposedReference,
+      now: this.#now(),
+      leaseMs: this.#leaseMs,
+      retentionMs,
+      ...(plan !== undefined ? { plan: { value: plan, json: JSON.stringify(plan) } } : {})
+    })
   }
 
   /** Records what the claim is about to do; false when the lease was lost to someone else. */

@@ -3,8 +3,9 @@ import type { ControlPlane } from '../store/control-plane.js'
 import type { WorkerMetrics } from './metrics.js'
 
 const TABLES = ['apiKeys', 'idempotency', 'deployments', 'audit', 'uiSessions'] as const
-// Waiting for another request is not a database operation.
-const UNTIMED = new Set(['waitForChange'])
+// Waiting for another request is not a database operation; a key cache's freshness check is
+// synchronous (and asked on every request).
+const UNTIMED = new Set(['waitForChange', 'changeToken'])
 
 // A plain object in front of the table (no proxy trap on every call): each method timed, bound to the table.
 function measureTable<T extends object> (table: T, name: string, metrics: WorkerMetrics): T {

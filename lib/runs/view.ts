@@ -57,6 +57,17 @@ export function publicRevivers (runId: string, key: CryptoKey | undefined): Retu
 }
 
 /**
+ * Only the stream revivers of `publicRevivers`, the SDK's full set built only for a Response body
+ * (rare): building that set costs more than decoding a small input, on every GET /v1/runs/:id.
+ */
+function streamRevivers (runId: string, key: CryptoKey | undefined): Pick<ReturnType<typeof getExternalRevivers>, 'ReadableStream' | 'WritableStream'> {
+  let sdk: ReturnType<typeof getExternalRevivers> | undefined
+  const streamReference = (value: any): unknown =>
+    'bodyInit' in value ? (sdk ??= getExternalRevivers(globalThis, [], runId, key)).ReadableStream(value) : { stream: value.name ?? null }
+  return { ReadableStream: streamReference, WritableStream: streamReference }
+}
+
+/**
  * Decodes a run's arguments (`hydrateWorkflowArguments`) and, once it completed, its return value
  * (`hydrateWorkflowReturnValue`) the SDK's way, then to JSON.
  */
@@ -64,7 +75,7 @@ export async function decodeRunData (world: World, run: WorkflowRun): Promise<{ 
   const hasOutput = run.status === 'completed' && run.output !== undefined
   if (run.input === undefined && !hasOutput) return {}
   const key = await runEncryptionKey(world, run)
-  const { ReadableStream, WritableStream } = publicRevivers(run.runId, key)
+  const { ReadableStream, WritableStream } = streamRevivers(run.runId, key)
   const decoded: { input?: unknown[], output?: unknown } = {}
   if (run.input !== undefined) {
     const input = toJsonValue(await hydrateWorkflowArguments(run.input, run.runId, key, globalThis, { ReadableStream, WritableStream }))

@@ -24,6 +24,11 @@ export interface NewApiKey {
 }
 
 const LAST_USED_WRITE_INTERVAL_MS = 60_000
+// Live keys held by the cache at most; past that it starts afresh (a worker has a few keys).
+const CACHED_KEYS_MAX = 1_000
+// A cached key is read again after this long whatever the token says: the bound on a change
+// missed by a notification connection that died without the worker noticing.
+const CACHED_KEY_TTL_MS = 1_000
 
 function newKeyId (): string {
   return 'key_' + randomBytes(12).toString('base64url')
@@ -47,10 +52,17 @@ function toIso (ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString()
 }
 
-/** API keys, stored only as SHA-256 hashes. */
+/**
+ * API keys, stored only as SHA-256 hashes. Live keys are cached by hash, exactly: an entry is used
+ * only while the table's change token is the one it was read under (SQLite's data_version, a
+ * PostgreSQL notification of every key write), so a key revoked by another process (the CLI,
+ * another worker) is refused on its next request. Only live keys are cached.
+ */
 export class ApiKeyStore {
   readonly #table: ApiKeyTable
   readonly #lastWritten = new Map<string, number>()
+  readonly #cache = new Map<string, { row: ApiKeyRow, readAt: number }>()
+  #cachedUnder: string | number | undefined
 
   constructor (table: ApiKeyTable) {
     this.#table = table
@@ -59,10 +71,29 @@ export class ApiKeyStore {
   /** The live key matching `key`, or undefined. The hash comparison is constant-time. */
   async authenticate (key: string): Promise<ApiKeyIdentity | undefined> {
     const hash = hashApiKey(key)
-    const row = await this.#table.findLiveByHash(hash)
+    const row = await this.#findLive(hash)
     if (row === undefined || !timingSafeEqual(row.keyHash, hash)) return undefined
     this.#recordUse(row.id)
     return toIdentity(row)
+  }
+
+  async #findLive (hash: Buffer): Promise<ApiKeyRow | undefined> {
+    const token = this.#table.changeToken()
+    if (token === undefined || token !== this.#cachedUnder) {
+      this.#cache.clear()
+      this.#cachedUnder = token
+    }
+    const cacheKey = hash.toString('base64')
+    const now = Date.now()
+    const cached = token === undefined ? undefined : this.#cache.get(cacheKey)
+    if (cached !== undefined && now - cached.readAt < CACHED_KEY_TTL_MS) return cached.row
+    const row = await this.#table.findLiveByHash(hash)
+    // Kept only when nothing changed while it was read (a notification may have arrived meanwhile).
+    if (row !== undefined && token !== undefined && this.#table.changeToken() === token && this.#cachedUnder === token) {
+      if (this.#cache.size >= CACHED_KEYS_MAX) this.#cache.clear()
+      this.#cache.set(cacheKey, { row, readAt: now })
+    }
+    return row
   }
 
   /** The key with this id while it is not revoked (a session made from it lives no longer). */
@@ -109,7 +140,7 @@ export class ApiKeyStore {
     return row === undefined ? undefined : toRecord(row)
   }
 
-  /** Revokes a key; true when it was live. Takes effect on the next request (no cache). */
+  /** Revokes a key; true when it was live. Takes effect on the next request, on every worker. */
   async revoke (id: string): Promise<boolean> {
     return await this.#table.revoke(id, Date.now())
   }

@@ -62,6 +62,12 @@ export interface ApiKeyTable {
   /** True when the key was live. */
   revoke (id: string, at: number): Promise<boolean>
   touch (id: string, at: number): Promise<void>
+  /**
+   * A value that changes whenever a key may have been created, revoked or re-seeded, by this
+   * process or any other; undefined while the backend cannot tell (then nothing may be cached).
+   * Synchronous and cheap: it is asked on every authenticated request.
+   */
+  changeToken (): string | number | undefined
   /** Copies rows in as they are (same id, hash and timestamps); a row whose id is present is left alone. Returns how many were new. */
   import (rows: readonly ApiKeyRow[]): Promise<number>
 }
@@ -101,6 +107,8 @@ export interface ReserveRequest {
   now: number
   leaseMs: number
   retentionMs: number
+  /** The plan the work resolved beforehand: a new record carries it in its first write. */
+  plan?: { value: unknown, json: string }
 }
 
 export interface IdempotencyTable {
@@ -246,7 +254,7 @@ export function decideReservation (found: FoundRecord | undefined, request: Rese
     return {
       write: 'insert',
       replaceExpired: expired,
-      reservation: { kind: 'claimed', reference: proposedReference, plan: undefined, lease, takeover: false }
+      reservation: { kind: 'claimed', reference: proposedReference, plan: request.plan?.value, lease, takeover: false }
     }
   }
   if (found.fingerprint !== fingerprint) return { write: 'none', reservation: { kind: 'conflict' } }

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import { hasValidChecksum } from '../../lib/api-key-format.js'
 import { bearer, tempDir } from '../helper.js'
+import { freshDatabase, needsPostgres, postgresWorkerEnv } from '../postgres.js'
 import { runBin, startStandalone } from '../standalone.js'
 
 async function sqliteEnv (t: TestContext): Promise<Record<string, string>> {
@@ -92,4 +93,17 @@ test('a key created by the CLI works on a running server at once, and stops work
   await json(env, ['keys', 'revoke', created.id, '--json'])
   const afterRevoke = await fetch(`${worker.url}/v1/unknown-route`, { headers: bearer(created.key) })
   assert.equal(afterRevoke.headers.get('x-ratelimit-limit'), '600', 'the revoked key is no longer identified')
+})
+
+test('on PostgreSQL, a key revoked by the CLI is refused by a running worker that had it cached', needsPostgres, async (t) => {
+  const env = await postgresWorkerEnv(t, await freshDatabase(t), { COMPUTE_WORKER_COMPUTE: 'none' })
+  const worker = await startStandalone(t, env)
+  const created = await json(env, ['keys', 'create', '--scopes', 'runs:read', '--rate-limit', '77', '--json'])
+  const identified = async (): Promise<boolean> =>
+    (await fetch(`${worker.url}/v1/unknown-route`, { headers: bearer(created.key) })).headers.get('x-ratelimit-limit') === '77'
+  // The worker's notification connection opens with its first lookup; from then on the key is served from its cache.
+  for (let i = 0; i < 20; i++) assert.equal(await identified(), true)
+
+  await json(env, ['keys', 'revoke', created.id, '--json'])
+  assert.equal(await identified(), false, 'the revoked key is no longer identified')
 })

@@ -1,5 +1,6 @@
 import type pg from 'pg'
 import type { ApiKeyRow, ApiKeySeed, ApiKeyTable } from '../control-plane.js'
+import type { PostgresListener } from './listener.js'
 import { inTransaction, SCHEMA, type Queryable } from './pool.js'
 
 interface Row {
@@ -40,11 +41,32 @@ async function one (db: Queryable, sql: string, params: unknown[]): Promise<ApiK
   return rows[0] === undefined ? undefined : fromRow(rows[0])
 }
 
+/** The channel every write to a key is announced on (in its transaction: delivered on commit). */
+export const KEYS_CHANGED_CHANNEL = 'compute_worker_api_keys_changed'
+const NOTIFY = `pg_notify('${KEYS_CHANGED_CHANNEL}', '')`
+
 export class PostgresApiKeys implements ApiKeyTable {
   readonly #pool: pg.Pool
+  readonly #listener: PostgresListener
+  #generation = 0
 
-  constructor (pool: pg.Pool) {
+  /** `listener` must call `changedNotification` on each `KEYS_CHANGED_CHANNEL` notification and each time it (re)listens. */
+  constructor (pool: pg.Pool, listener: PostgresListener) {
     this.#pool = pool
+    this.#listener = listener
+  }
+
+  /** A key may have changed on some worker (or the listener was down, when anything may have). */
+  changedNotification (): void {
+    this.#generation++
+  }
+
+  // Moves with every notification; undefined while nothing would be notified (the listener is
+  // down or still connecting), which it starts reopening without waiting for it.
+  changeToken (): number | undefined {
+    if (this.#listener.listening) return this.#generation
+    this.#listener.open().catch(() => {})
+    return undefined
   }
 
   async findLiveByHash (keyHash: Buffer): Promise<ApiKeyRow | undefined> {
@@ -67,22 +89,25 @@ export class PostgresApiKeys implements ApiKeyTable {
   // Workers starting at once seed the same keys: the unique hash makes the second insert an update.
   async seed (seeds: readonly ApiKeySeed[], at: number): Promise<void> {
     if (seeds.length === 0) return
-    await inTransaction(this.#pool, async (client) => {
+    await this.#written(inTransaction(this.#pool, async (client) => {
+      await client.query(`SELECT ${NOTIFY}`)
       for (const seed of seeds) {
         await client.query(`${INSERT} ON CONFLICT (key_hash) DO UPDATE
           SET name = excluded.name, scopes = excluded.scopes, rate_limit_per_minute = excluded.rate_limit_per_minute`,
         insertParams({ id: seed.newId, keyHash: seed.keyHash, name: seed.name, scopes: seed.scopes, rateLimitPerMinute: seed.rateLimitPerMinute, source: 'seed', createdAt: at, lastUsedAt: null, revokedAt: null }))
       }
-    })
+    }))
   }
 
   async insert (row: ApiKeyRow): Promise<void> {
-    await this.#pool.query(INSERT, insertParams(row))
+    await this.#written(this.#pool.query(`WITH inserted AS (${INSERT} RETURNING 1) SELECT ${NOTIFY} FROM inserted`, insertParams(row)))
   }
 
   async revoke (id: string, at: number): Promise<boolean> {
-    const { rowCount } = await this.#pool.query(`UPDATE ${SCHEMA}.api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, [at, id])
-    return rowCount === 1
+    const { rows: [row] } = await this.#written(this.#pool.query<{ changed: number }>(`WITH revoked AS (
+      UPDATE ${SCHEMA}.api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING 1
+    ) SELECT (SELECT count(*) FROM revoked)::int AS changed, ${NOTIFY}`, [at, id]))
+    return row?.changed === 1
   }
 
   async touch (id: string, at: number): Promise<void> {
@@ -90,10 +115,20 @@ export class PostgresApiKeys implements ApiKeyTable {
   }
 
   async import (rows: readonly ApiKeyRow[]): Promise<number> {
-    return await inTransaction(this.#pool, async (client) => {
+    return await this.#written(inTransaction(this.#pool, async (client) => {
+      await client.query(`SELECT ${NOTIFY}`)
       let added = 0
       for (const row of rows) added += (await client.query(`${INSERT} ON CONFLICT DO NOTHING`, insertParams(row))).rowCount ?? 0
       return added
-    })
+    }))
+  }
+
+  // This worker's own writes count at once, without waiting for their notification.
+  async #written<T> (write: Promise<T>): Promise<T> {
+    try {
+      return await write
+    } finally {
+      this.#generation++
+    }
   }
 }

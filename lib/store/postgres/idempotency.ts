@@ -1,6 +1,7 @@
-import pg from 'pg'
+import type pg from 'pg'
 import { decideReservation, type IdempotencyId, type IdempotencyRecordRow, type IdempotencyTable, type Reservation, type ReserveRequest } from '../control-plane.js'
 import { SettleWaiters, waiterName } from '../waiters.js'
+import type { PostgresListener } from './listener.js'
 import { inTransaction, SCHEMA } from './pool.js'
 
 interface Row {
@@ -44,8 +45,8 @@ const MAX_WAIT_MS = 1_000
 const TABLE = `${SCHEMA}.idempotency_records`
 const WHERE = 'api_key_id = $1 AND scope = $2 AND idempotency_key = $3'
 const INSERT_NEW = `INSERT INTO ${TABLE}
-  (api_key_id, scope, idempotency_key, fingerprint, state, run_id, lease_until, created_at, updated_at, expires_at)
-  VALUES ($1, $2, $3, $4, 'in_progress', $5, $6, $7, $7, $8)`
+  (api_key_id, scope, idempotency_key, fingerprint, state, run_id, lease_until, created_at, updated_at, expires_at, response_json)
+  VALUES ($1, $2, $3, $4, 'in_progress', $5, $6, $7, $7, $8, $9)`
 // A fenced write and its announcement in one statement (the NOTIFY is delivered on commit).
 const settle = (write: string): string =>
   `WITH settled AS (${write} RETURNING 1) SELECT (SELECT count(*) FROM settled)::int AS changed, pg_notify('${SETTLED_CHANNEL}', $5)`
@@ -59,14 +60,18 @@ const FENCED = `${WHERE} AND state = 'in_progress' AND lease_until = $4`
  */
 export class PostgresIdempotency implements IdempotencyTable {
   readonly #pool: pg.Pool
-  readonly #connectionString: string
   readonly #waiters = new SettleWaiters()
-  #listener: Promise<pg.Client> | undefined
-  #closed = false
+  readonly #listener: PostgresListener
 
-  constructor (pool: pg.Pool, connectionString: string) {
+  /** `listener` must call `settledNotification` with each payload on `SETTLED_CHANNEL`. */
+  constructor (pool: pg.Pool, listener: PostgresListener) {
     this.#pool = pool
-    this.#connectionString = connectionString
+    this.#listener = listener
+  }
+
+  /** A claim settled on some worker: its duplicates waiting here read the record again. */
+  settledNotification (payload: string): void {
+    this.#waiters.wakeNamed(payload)
   }
 
   async reserve (request: ReserveRequest): Promise<Reservation> {
@@ -75,7 +80,7 @@ export class PostgresIdempotency implements IdempotencyTable {
     if (fresh.write !== 'insert') throw new Error('a reservation of no record must insert one')
     const claim = fresh.reservation
     const inserted = await this.#pool.query(`${INSERT_NEW} ON CONFLICT DO NOTHING`,
-      [id.owner, id.scope, id.key, fingerprint, claim.reference, claim.lease, now, now + request.retentionMs])
+      [id.owner, id.scope, id.key, fingerprint, claim.reference, claim.lease, now, now + request.retentionMs, request.plan?.json ?? null])
     if (inserted.rowCount === 1) return claim
 
     return await inTransaction(this.#pool, async (client) => {
@@ -84,7 +89,7 @@ export class PostgresIdempotency implements IdempotencyTable {
       if (decision.write === 'insert') {
         // Gone (purged) or expired since the insert was refused: the key starts afresh.
         await client.query(`DELETE FROM ${TABLE} WHERE ${WHERE}`, [id.owner, id.scope, id.key])
-        await client.query(INSERT_NEW, [id.owner, id.scope, id.key, fingerprint, decision.reservation.reference, decision.reservation.lease, now, now + request.retentionMs])
+        await client.query(INSERT_NEW, [id.owner, id.scope, id.key, fingerprint, decision.reservation.reference, decision.reservation.lease, now, now + request.retentionMs, request.plan?.json ?? null])
       } else if (decision.write === 'renew') {
         await client.query(`UPDATE ${TABLE} SET lease_until = $4, updated_at = $5 WHERE ${WHERE}`, [id.owner, id.scope, id.key, decision.reservation.lease, now])
       }
@@ -123,7 +128,7 @@ export class PostgresIdempotency implements IdempotencyTable {
 
   async waitForChange (id: IdempotencyId, timeoutMs: number): Promise<void> {
     // Not awaited: a listener still connecting (or a database gone) must not hold the wait up.
-    this.#listen().catch(() => {})
+    this.#listener.open().catch(() => {})
     await this.#waiters.wait(id, Math.min(timeoutMs, MAX_WAIT_MS))
   }
 
@@ -146,41 +151,10 @@ export class PostgresIdempotency implements IdempotencyTable {
     })
   }
 
-  async close (): Promise<void> {
-    this.#closed = true
-    const listener = this.#listener
-    this.#listener = undefined
-    if (listener !== undefined) await listener.then(async (client) => await client.end(), () => {})
-  }
-
   async #settle (id: IdempotencyId, write: string, params: unknown[]): Promise<boolean> {
     const { rows: [row] } = await this.#pool.query<{ changed: number }>(settle(write), [id.owner, id.scope, id.key, ...params])
     // This process's own waiters need no round trip through the database.
     this.#waiters.wake(id)
     return row?.changed === 1
-  }
-
-  // One connection per worker LISTENs, opened with the first wait and kept; a lost one is reopened on the next.
-  async #listen (): Promise<pg.Client> {
-    if (this.#closed) throw new Error('closed')
-    this.#listener ??= (async () => {
-      const client = new pg.Client({ connectionString: this.#connectionString, connectionTimeoutMillis: 10_000 })
-      const forget = (): void => { this.#listener = undefined }
-      client.on('error', forget)
-      client.on('end', forget)
-      client.on('notification', (message) => {
-        if (message.channel === SETTLED_CHANNEL && message.payload !== undefined) this.#waiters.wakeNamed(message.payload)
-      })
-      try {
-        await client.connect()
-        await client.query(`LISTEN ${SETTLED_CHANNEL}`)
-      } catch (error) {
-        forget()
-        await client.end().catch(() => {})
-        throw error
-      }
-      return client
-    })()
-    return await this.#listener
   }
 }

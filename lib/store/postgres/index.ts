@@ -1,10 +1,11 @@
 import type pg from 'pg'
 import { redactConnectionString } from '../../world/postgres.js'
 import type { ControlPlane } from '../control-plane.js'
-import { PostgresApiKeys } from './api-keys.js'
+import { KEYS_CHANGED_CHANNEL, PostgresApiKeys } from './api-keys.js'
 import { PostgresAudit } from './audit.js'
 import { PostgresDeployments } from './deployments.js'
-import { PostgresIdempotency } from './idempotency.js'
+import { PostgresIdempotency, SETTLED_CHANNEL } from './idempotency.js'
+import { PostgresListener } from './listener.js'
 import { POSTGRES_MIGRATIONS } from './migrations.js'
 import { answerWithin, createPool, SCHEMA } from './pool.js'
 import { PostgresUiSessions } from './ui-sessions.js'
@@ -68,12 +69,18 @@ export class PostgresControlPlane implements ControlPlane {
   readonly deployments: PostgresDeployments
   readonly audit: PostgresAudit
   readonly uiSessions: PostgresUiSessions
+  readonly #listener: PostgresListener
 
   constructor (connectionString: string, artifactDir: string, pool: pg.Pool) {
     this.location = redactConnectionString(connectionString)
     this.pool = pool
-    this.apiKeys = new PostgresApiKeys(pool)
-    this.idempotency = new PostgresIdempotency(pool, connectionString)
+    // One LISTEN connection: settled claims (for the duplicates waiting here) and key changes (for the key cache).
+    this.#listener = new PostgresListener(connectionString, {
+      [SETTLED_CHANNEL]: (payload) => { this.idempotency.settledNotification(payload) },
+      [KEYS_CHANGED_CHANNEL]: () => { this.apiKeys.changedNotification() }
+    }, () => { this.apiKeys.changedNotification() })
+    this.apiKeys = new PostgresApiKeys(pool, this.#listener)
+    this.idempotency = new PostgresIdempotency(pool, this.#listener)
     this.deployments = new PostgresDeployments(pool, artifactDir)
     this.audit = new PostgresAudit(pool)
     this.uiSessions = new PostgresUiSessions(pool)
@@ -103,7 +110,7 @@ export class PostgresControlPlane implements ControlPlane {
   async close (): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    await this.idempotency.close()
+    await this.#listener.close()
     await this.pool.end()
   }
 }

@@ -52,6 +52,9 @@ export class SqliteApiKeys implements ApiKeyTable {
   readonly #touch
   readonly #list
   readonly #revoke
+  readonly #dataVersion
+  // SQLite's data_version moves with other connections' commits only: this one's key writes count here.
+  #ownWrites = 0
 
   constructor (db: SqliteDatabase) {
     this.#db = db
@@ -67,6 +70,13 @@ export class SqliteApiKeys implements ApiKeyTable {
     this.#touch = db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?')
     this.#list = db.prepare<[], Row>('SELECT * FROM api_keys ORDER BY created_at, id')
     this.#revoke = db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
+    this.#dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck()
+  }
+
+  // Changes when another connection (the CLI, another process) committed anything to the file,
+  // or this one wrote a key: cheaper than the key's own read (no row, no decoding).
+  changeToken (): string {
+    return `${this.#dataVersion.get() as number}:${this.#ownWrites}`
   }
 
   async findLiveByHash (keyHash: Buffer): Promise<ApiKeyRow | undefined> {
@@ -95,14 +105,18 @@ export class SqliteApiKeys implements ApiKeyTable {
         if (this.#updateSeed.run(toParams(row)).changes === 0) this.#insert.run(toParams(row))
       }
     }).immediate()
+    this.#ownWrites++
   }
 
   async insert (row: ApiKeyRow): Promise<void> {
     this.#insert.run(toParams(row))
+    this.#ownWrites++
   }
 
   async revoke (id: string, at: number): Promise<boolean> {
-    return this.#revoke.run(at, id).changes > 0
+    const revoked = this.#revoke.run(at, id).changes > 0
+    this.#ownWrites++
+    return revoked
   }
 
   async touch (id: string, at: number): Promise<void> {
@@ -110,6 +124,8 @@ export class SqliteApiKeys implements ApiKeyTable {
   }
 
   async import (rows: readonly ApiKeyRow[]): Promise<number> {
-    return this.#db.transaction(() => rows.reduce((added, row) => added + this.#import.run(toParams(row)).changes, 0)).immediate()
+    const added = this.#db.transaction(() => rows.reduce((sum, row) => sum + this.#import.run(toParams(row)).changes, 0)).immediate()
+    this.#ownWrites++
+    return added
   }
 }

@@ -60,8 +60,8 @@ export class SqliteIdempotency implements IdempotencyTable {
     const where = 'api_key_id = @owner AND scope = @scope AND idempotency_key = @key'
     this.#get = db.prepare<IdempotencyId, Row>(`SELECT * FROM idempotency_records WHERE ${where}`)
     this.#insert = db.prepare(`INSERT INTO idempotency_records
-      (api_key_id, scope, idempotency_key, fingerprint, state, run_id, lease_until, created_at, updated_at, expires_at)
-      VALUES (@owner, @scope, @key, @fingerprint, 'in_progress', @reference, @lease, @now, @now, @expiresAt)`)
+      (api_key_id, scope, idempotency_key, fingerprint, state, run_id, response_json, lease_until, created_at, updated_at, expires_at)
+      VALUES (@owner, @scope, @key, @fingerprint, 'in_progress', @reference, @planJson, @lease, @now, @now, @expiresAt)`)
     this.#import = db.prepare(`INSERT INTO idempotency_records
       (api_key_id, scope, idempotency_key, fingerprint, state, run_id, response_status, response_json, lease_until, created_at, updated_at, expires_at)
       VALUES (@owner, @scope, @key, @fingerprint, @state, @reference, @responseStatus, @responseJson, @leaseUntil, @createdAt, @updatedAt, @expiresAt)
@@ -86,7 +86,7 @@ export class SqliteIdempotency implements IdempotencyTable {
       const decision = decideReservation(row === undefined ? undefined : fromRow(row), request)
       if (decision.write === 'insert') {
         if (decision.replaceExpired) this.#delete.run(id)
-        this.#insert.run({ ...id, fingerprint: request.fingerprint, reference: decision.reservation.reference, lease: decision.reservation.lease, now, expiresAt: now + request.retentionMs })
+        this.#insert.run({ ...id, fingerprint: request.fingerprint, reference: decision.reservation.reference, planJson: request.plan?.json ?? null, lease: decision.reservation.lease, now, expiresAt: now + request.retentionMs })
       } else if (decision.write === 'renew') {
         this.#renewLease.run({ ...id, lease: decision.reservation.lease, now })
       }

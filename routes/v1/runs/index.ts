@@ -79,7 +79,8 @@ const runs: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     request.auditFacts = { target: request.body.workflowName, metadata: { idempotencyKey: request.idempotencyKey } }
     const summary = await reply.idempotent<RunSummary, TriggerPlan>((claim) =>
-      fastify.runTrigger.start(claim, request.body, { correlationId: request.correlationId }))
+      fastify.runTrigger.start(claim, request.body, { correlationId: request.correlationId }),
+    { plan: async () => await fastify.runTrigger.resolveTarget(request.body) })
     request.auditFacts = { target: summary.workflowName, runId: summary.runId, metadata: { idempotencyKey: request.idempotencyKey, deploymentId: summary.deploymentId } }
     return summary
   })

@@ -6,6 +6,27 @@ import { UiSessionStore } from '../../../lib/ui/sessions.js'
 import { eachBackend } from './backends.js'
 
 const MINUTE = 60_000
+
+/**
+ * Authenticates `key` until it is served from the cache: on PostgreSQL the cache holds nothing
+ * until the notification connection listens (opened by the first lookup).
+ */
+async function cachedHere (table: { changeToken: () => unknown }, keys: ApiKeyStore, key: string): Promise<void> {
+  await until(() => table.changeToken() !== undefined)
+  assert.ok(await keys.authenticate(key))
+  assert.ok(await keys.authenticate(key))
+}
+
+/** Until the table knows of a change since `before` (at once on SQLite; PostgreSQL's notification arrives on its own connection). */
+async function changed (table: { changeToken: () => unknown }, before: unknown): Promise<void> {
+  await until(() => table.changeToken() !== before)
+}
+
+// Polls for what arrives on a connection of its own (a PostgreSQL notification), for at most 5 s.
+async function until (done: () => boolean): Promise<void> {
+  for (let i = 0; i < 2_500 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 2))
+  assert.ok(done(), 'the change was never seen')
+}
 const SEED = 'seed-key-0000000000000000000000001'
 
 eachBackend('keys: seeded once and updated by a re-seed; created, listed, authenticated, revoked', async (_t, { controlPlane, another }) => {
@@ -26,15 +47,66 @@ eachBackend('keys: seeded once and updated by a re-seed; created, listed, authen
   assert.deepEqual((await keys.list()).map((r) => r.id), [seeded?.id, record.id], 'oldest first')
   assert.equal(JSON.stringify(await keys.list()).includes(key), false, 'never the key')
 
-  // Revoked through another worker on the same database: refused here from the next request on.
+  // Revoked through another worker on the same database: refused here from the next request on
+  // (on PostgreSQL, once its notification has arrived: it is sent at the revocation's commit).
   const elsewhere = new ApiKeyStore((await another()).apiKeys)
+  await cachedHere(controlPlane.apiKeys, keys, key)
+  const before = controlPlane.apiKeys.changeToken()
   assert.equal(await elsewhere.revoke(record.id), true)
   assert.equal(await elsewhere.revoke(record.id), false, 'already revoked')
+  await changed(controlPlane.apiKeys, before)
   assert.equal(await keys.authenticate(key), undefined)
   assert.equal(await keys.getLive(record.id), undefined)
   assert.equal((await keys.getLive(seeded?.id ?? ''))?.name, 'seed2')
   assert.ok((await keys.get(record.id))?.revokedAt)
   assert.equal(await keys.get('key_missing'), undefined)
+})
+
+eachBackend('keys: the cache follows every key change, in this process and in another, without waiting out its lifetime', async (t, { controlPlane, another }) => {
+  t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 })
+  const keys = new ApiKeyStore(controlPlane.apiKeys)
+  const elsewhere = new ApiKeyStore((await another()).apiKeys)
+  const seen = new Map<string, number>()
+  const here = controlPlane.apiKeys.findLiveByHash.bind(controlPlane.apiKeys)
+  controlPlane.apiKeys.findLiveByHash = async (hash) => {
+    seen.set('here', (seen.get('here') ?? 0) + 1)
+    return await here(hash)
+  }
+
+  const { key, record } = await keys.create({ scopes: ['runs:read'] })
+  await cachedHere(controlPlane.apiKeys, keys, key)
+  const reads = seen.get('here') ?? 0
+  assert.equal((await keys.authenticate(key))?.id, record.id)
+  assert.equal(seen.get('here'), reads, 'a cached key is not read again')
+
+  // Another process creates a key: the token moves (a change elsewhere), the next lookup reads it.
+  let before = controlPlane.apiKeys.changeToken()
+  const made = await elsewhere.create({ scopes: ['runs:read'] })
+  await changed(controlPlane.apiKeys, before)
+  assert.equal((await keys.authenticate(made.key))?.id, made.record.id)
+  assert.equal((await keys.authenticate(key))?.id, record.id)
+  assert.ok((seen.get('here') ?? 0) > reads, 'read again after a change elsewhere')
+
+  // Revoked in this process: refused at once on either backend.
+  await cachedHere(controlPlane.apiKeys, keys, key)
+  assert.equal(await keys.revoke(record.id), true)
+  assert.equal(await keys.authenticate(key), undefined)
+
+  // Revoked elsewhere: refused on the next request after the change is known.
+  await cachedHere(controlPlane.apiKeys, keys, made.key)
+  before = controlPlane.apiKeys.changeToken()
+  assert.equal(await elsewhere.revoke(made.record.id), true)
+  await changed(controlPlane.apiKeys, before)
+  assert.equal(await keys.authenticate(made.key), undefined)
+  assert.equal(await keys.authenticate(key), undefined, 'a revoked key is never cached')
+
+  // A cached key is read again after its lifetime, whatever the token says.
+  const { key: third } = await keys.create({ scopes: ['runs:read'] })
+  await cachedHere(controlPlane.apiKeys, keys, third)
+  const cachedReads = seen.get('here') ?? 0
+  t.mock.timers.tick(1_000)
+  assert.ok(await keys.authenticate(third))
+  assert.equal(seen.get('here'), cachedReads + 1, 'read again once its lifetime is over')
 })
 
 eachBackend('keys: import copies rows as they are, once', async (_t, { separate }) => {

@@ -129,6 +129,42 @@ eachBackend('performIdempotently: a failure before the plan forgets the key, aft
   assert.deepEqual(replay, { status: 202, body: { ref: firstReference }, replayed: true })
 })
 
+eachBackend('performIdempotently with a plan: the new record carries it (no savePlan), a takeover finishes it, a replay needs none', async (_t, { controlPlane, another }) => {
+  let now = 1_000_000
+  const store = storeOn(controlPlane, { leaseMs: 1000, now: () => now })
+  const savePlan = store.savePlan.bind(store)
+  let planWrites = 0
+  store.savePlan = async (...args) => { planWrites++; return await savePlan(...args) }
+  const options = { id, fingerprint: 'fp', newReference: () => `ref_${Math.random()}`, waitMs: 0, plan: async () => ({ deploymentId: 'dpl_1' }) }
+  let firstReference = ''
+  await assert.rejects(performIdempotently(store, options, async (claim) => {
+    firstReference = claim.reference
+    assert.deepEqual([claim.plan, claim.takeover], [{ deploymentId: 'dpl_1' }, false])
+    throw new Error('crashed after the claim')
+  }))
+  assert.equal(planWrites, 0, 'the plan came with the claim')
+
+  // Kept (the plan was committed with the claim), and taken over by another worker with that plan, not a new one.
+  now += 1001
+  const elsewhere = storeOn(await another(), { leaseMs: 1000, now: () => now })
+  const outcome = await performIdempotently(elsewhere, { ...options, plan: async () => ({ deploymentId: 'dpl_2' }) }, async (claim) => {
+    assert.deepEqual([claim.reference, claim.plan, claim.takeover], [firstReference, { deploymentId: 'dpl_1' }, true])
+    return { status: 202, body: { ref: claim.reference } }
+  })
+  assert.deepEqual(outcome, { status: 202, body: { ref: firstReference }, replayed: false })
+
+  // A plan that cannot be resolved now (the deployment is gone) does not stop a replay.
+  const replay = await performIdempotently(store, { ...options, plan: async () => { throw new Error('no active deployment') } }, async () => { throw new Error('must not run') })
+  assert.deepEqual(replay, { status: 202, body: { ref: firstReference }, replayed: true })
+  // And for a new key the work runs without one, failing (and forgetting the key) its own way.
+  const fresh = { ...options, id: { ...id, key: 'k2' }, plan: async () => { throw new Error('no active deployment') } }
+  await assert.rejects(performIdempotently(store, fresh, async (claim) => {
+    assert.equal(claim.plan, undefined)
+    throw new Error('resolved again: no active deployment')
+  }), /resolved again/)
+  assert.equal((await store.reserve(fresh.id, 'fp', 'ref_new')).kind, 'claimed', 'the key was forgotten')
+})
+
 eachBackend('performIdempotently: a duplicate waits for the original (on another worker too) and replays it, or gets 409 in progress', async (_t, { controlPlane, another }) => {
   const store = storeOn(controlPlane)
   const elsewhere = storeOn(await another())
