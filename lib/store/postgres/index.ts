@@ -7,6 +7,8 @@ import { PostgresDeployments } from './deployments.js'
 import { PostgresIdempotency } from './idempotency.js'
 import { POSTGRES_MIGRATIONS } from './migrations.js'
 import { answerWithin, createPool, SCHEMA } from './pool.js'
+import { PostgresRateLimits } from './rate-limits.js'
+import { WorkerPresence, type PresenceOptions } from './presence.js'
 import { PostgresUiSessions } from './ui-sessions.js'
 
 export class ControlPlaneSetupError extends Error {
@@ -68,15 +70,20 @@ export class PostgresControlPlane implements ControlPlane {
   readonly deployments: PostgresDeployments
   readonly audit: PostgresAudit
   readonly uiSessions: PostgresUiSessions
+  readonly rateLimits: PostgresRateLimits
+  /** This worker's session: the leases it claims name it, and end with it. */
+  readonly presence: WorkerPresence
 
-  constructor (connectionString: string, artifactDir: string, pool: pg.Pool) {
+  constructor (connectionString: string, artifactDir: string, pool: pg.Pool, presence: WorkerPresence) {
     this.location = redactConnectionString(connectionString)
     this.pool = pool
+    this.presence = presence
     this.apiKeys = new PostgresApiKeys(pool)
-    this.idempotency = new PostgresIdempotency(pool, connectionString)
+    this.idempotency = new PostgresIdempotency(pool, connectionString, () => presence.holder)
     this.deployments = new PostgresDeployments(pool, artifactDir)
     this.audit = new PostgresAudit(pool)
     this.uiSessions = new PostgresUiSessions(pool)
+    this.rateLimits = new PostgresRateLimits(pool)
   }
 
   async probe (): Promise<boolean> {
@@ -104,19 +111,22 @@ export class PostgresControlPlane implements ControlPlane {
     if (this.#closed) return
     this.#closed = true
     await this.idempotency.close()
+    await this.presence.close()
     await this.pool.end()
   }
 }
 
 /** Connects, migrates, and fails with the database named (password hidden) when it cannot. */
-export async function openPostgresControlPlane (connectionString: string, artifactDir: string): Promise<PostgresControlPlane> {
+export async function openPostgresControlPlane (connectionString: string, artifactDir: string, presenceOptions?: PresenceOptions): Promise<PostgresControlPlane> {
   const pool = createPool(connectionString)
+  const presence = new WorkerPresence(connectionString, presenceOptions)
   try {
     await migratePostgresControlPlane(pool)
+    await presence.start()
   } catch (error) {
     await pool.end().catch(() => {})
     throw new ControlPlaneSetupError(
       `could not open the control plane in PostgreSQL at ${redactConnectionString(connectionString)}: ${(error as Error).message}`, { cause: error })
   }
-  return new PostgresControlPlane(connectionString, artifactDir, pool)
+  return new PostgresControlPlane(connectionString, artifactDir, pool, presence)
 }
