@@ -33,11 +33,12 @@ const runCount = async (database: string): Promise<number> =>
 
 test('three workers on one PostgreSQL act as one', needsPostgres, async (t) => {
   const database = await freshDatabase(t)
-  const env = await postgresWorkerEnv(t, database, { COMPUTE_WORKER_COMPUTE: 'none' })
+  // The default in-process executor: world-postgres's queue hands each run to whichever worker takes it.
+  const env = await postgresWorkerEnv(t, database)
   const [a, b, c] = await Promise.all(['worker-a', 'worker-b', 'worker-c'].map(async (name) => await startWorker(t, env, name)))
   const workers = [a, b, c]
 
-  await t.test('deploy on A, activate on B: C triggers the active deployment', async () => {
+  await t.test('deploy on A, activate on B, trigger on C: the run executes', async () => {
     const fixture = await buildFixtureApp()
     const deployed = await post(a, '/v1/deployments', { manifest: fixture.manifest, files: await fixtureFiles(fixture) }, bearer(KEYS.admin))
     assert.equal(deployed.status, 201, JSON.stringify(deployed.body))
@@ -46,6 +47,11 @@ test('three workers on one PostgreSQL act as one', needsPostgres, async (t) => {
     const triggered = await trigger(c, 'after-activation')
     assert.equal(triggered.status, 202, JSON.stringify(triggered.body))
     assert.equal(triggered.body.deploymentId, deployed.body.id)
+    const done = await until(async () => {
+      const run = (await get(a, `/v1/runs/${triggered.body.runId as string}`, KEYS.runsRead)).body
+      return ['completed', 'failed', 'cancelled'].includes(run.status) ? run : undefined
+    }, 'the run to finish')
+    assert.deepEqual([done.status, done.output], ['completed', { total: 3, variant: 'A' }])
   })
 
   await t.test('50 concurrent triggers of one key spread over the three: one run, 50 identical answers', async () => {
@@ -81,6 +87,7 @@ test('three workers on one PostgreSQL act as one', needsPostgres, async (t) => {
   })
 
   await t.test('SIGKILL A in a burst of 100 triggers, retry every key on B: none lost, none doubled', async () => {
+    const before = await runCount(database)
     const keys = Array.from({ length: 100 }, (_, i) => `burst-${i}`)
     const burst = keys.map(async (key, i) => {
       await new Promise((resolve) => setTimeout(resolve, i * 3))
@@ -98,5 +105,6 @@ test('three workers on one PostgreSQL act as one', needsPostgres, async (t) => {
     assert.equal(stored.length, 100, 'every key has its run')
     const rows = await query<{ count: string }>(database, "SELECT count(*) FROM compute_worker.idempotency_records WHERE idempotency_key LIKE 'burst-%'")
     assert.equal(rows[0].count, '100')
+    assert.equal(await runCount(database), before + 100, 'no run started twice for one key')
   })
 })

@@ -7,8 +7,12 @@ import { SCHEMA } from './pool.js'
  */
 export const HOLDER_LOCK_CLASS = 'compute-worker:lease-holder'
 
-/** SQL true when the session numbered by the expression holds no lock: its worker is gone. */
-export const holderGone = (holder: string): string => `pg_try_advisory_xact_lock(hashtext('${HOLDER_LOCK_CLASS}'), ${holder})`
+/**
+ * SQL true when the session numbered by the expression holds no lock: its worker is gone. A shared
+ * probe, so that concurrent takeovers of one dead worker's leases (each in its own transaction,
+ * holding the probe until commit) do not see each other's probe as the worker still alive.
+ */
+export const holderGone = (holder: string): string => `pg_try_advisory_xact_lock_shared(hashtext('${HOLDER_LOCK_CLASS}'), ${holder})`
 
 export interface PresenceOptions {
   /** How long after losing its connection the session is opened again; default 1 s. */
