@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { createHmac } from 'node:crypto'
 import { test, type TestContext } from 'node:test'
 import { buildFixtureApp } from '../fixtures/build.js'
 import { KEYS, bearer, until } from '../helper.js'
@@ -28,13 +29,32 @@ async function get (worker: Worker, path: string, key: string): Promise<{ status
 const trigger = async (worker: Worker, idempotencyKey: string, key: string = KEYS.triggerWrite) =>
   await post(worker, '/v1/runs', { workflowName: 'sum', input: [1, 2] }, { ...bearer(key), 'idempotency-key': idempotencyKey })
 
+const WEBHOOK_SECRET = 'cluster-webhook-secret'
+
+async function deliverWebhook (worker: Worker, delivery: string): Promise<{ status: number, body: any }> {
+  const body = JSON.stringify({ ref: 'refs/heads/main' })
+  const res = await fetch(`${worker.url}/v1/webhooks/github`, {
+    method: 'POST',
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': 'push',
+      'x-github-delivery': delivery,
+      'x-hub-signature-256': 'sha256=' + createHmac('sha256', WEBHOOK_SECRET).update(body).digest('hex')
+    }
+  })
+  return { status: res.status, body: await res.json() }
+}
+
 const runCount = async (database: string): Promise<number> =>
   Number((await query<{ count: string }>(database, 'SELECT count(*) FROM workflow.workflow_runs'))[0].count)
 
 test('three workers on one PostgreSQL act as one', needsPostgres, async (t) => {
   const database = await freshDatabase(t)
   // The default in-process executor: world-postgres's queue hands each run to whichever worker takes it.
-  const env = await postgresWorkerEnv(t, database)
+  const env = await postgresWorkerEnv(t, database, {
+    COMPUTE_WORKER_WEBHOOKS: JSON.stringify({ github: { scheme: 'github', secret: WEBHOOK_SECRET, trigger: { workflowName: 'sum' } } })
+  })
   const [a, b, c] = await Promise.all(['worker-a', 'worker-b', 'worker-c'].map(async (name) => await startWorker(t, env, name)))
   const workers = [a, b, c]
 
@@ -59,6 +79,16 @@ test('three workers on one PostgreSQL act as one', needsPostgres, async (t) => {
     const answers = await Promise.all(Array.from({ length: 50 }, async (_, i) => await trigger(workers[i % 3], 'one-key')))
     assert.deepEqual(new Set(answers.map((answer) => answer.status)), new Set([202]))
     assert.equal(new Set(answers.map((answer) => JSON.stringify(answer.body))).size, 1)
+    assert.equal(await runCount(database), before + 1)
+  })
+
+  await t.test('one webhook delivery to A and its retry to B: one run', async () => {
+    const before = await runCount(database)
+    const first = await deliverWebhook(a, 'delivery-1')
+    assert.equal(first.status, 202, JSON.stringify(first.body))
+    const retry = await deliverWebhook(b, 'delivery-1')
+    // The provider's retry is recognised as the same delivery (200, as on one worker) and names the same run.
+    assert.deepEqual([retry.status, retry.body.runId], [200, first.body.runId])
     assert.equal(await runCount(database), before + 1)
   })
 
