@@ -77,7 +77,7 @@ export const computeWorkerPlugin: FastifyPluginAsync<ComputeWorkerPluginOptions>
   // Before the plugins that count what they do (storage, World, webhooks) and every route.
   await fastify.register(metricsPlugin, { enabled: config.metrics })
   await fastify.register(tracingPlugin)
-  await fastify.register(storagePlugin, { sqlitePath: config.sqlitePath, database: config.database, artifactDir: config.artifactDir, seedApiKeys: config.seedApiKeys })
+  await fastify.register(storagePlugin, { sqlitePath: config.sqlitePath, database: config.database, artifactDir: config.artifactDir, seedApiKeys: config.seedApiKeys, workerName: config.workerName })
   await fastify.register(worldPlugin, { world: config.world, compute: config.compute, artifactDir: config.artifactDir })
   // Hook order matters: correlation, HTTPS guard, key identification, the dashboard's session,
   // rate limit (all onRequest), then scope enforcement (preParsing).

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import { DELIVERY_SECRET_ENV } from '../lib/wire/credentials.js'
 import { DEFAULTS, type ComputeWorkerOptions } from '../lib/options.js'
 import { POSTGRES_WORLD, type PostgresWorldSettings } from '../lib/world/postgres.js'
@@ -147,6 +148,17 @@ export function readDatabaseUrl (env: Env = process.env): string | undefined {
   return targetWorld === POSTGRES_WORLD ? env.WORKFLOW_POSTGRES_URL?.trim() || undefined : undefined
 }
 
+/**
+ * `COMPUTE_WORKER_NAME`: this worker's name in the audit log. Unset: the host name and the port
+ * (stable across restarts); on port 0 the options' default (the host name and the process id).
+ */
+function workerName (env: Env): string | undefined {
+  const named = env.COMPUTE_WORKER_NAME?.trim()
+  if (named !== undefined && named !== '') return named
+  const port = integer(env, 'PORT', 0, 65535) ?? 8080
+  return port === 0 ? undefined : `${hostname()}:${port}`
+}
+
 export function readStandaloneSettings (env: Env = process.env): StandaloneSettings {
   const targetWorld = env.WORKFLOW_TARGET_WORLD?.trim() || DEFAULTS.targetWorld
   const compute = env.COMPUTE_WORKER_COMPUTE?.trim() || 'in-process'
@@ -179,6 +191,7 @@ export function readStandaloneSettings (env: Env = process.env): StandaloneSetti
       sqlitePath: readSqlitePath(env),
       database: readDatabaseUrl(env),
       artifactDir: env.COMPUTE_WORKER_ARTIFACT_DIR?.trim() || DEFAULTS.artifactDir,
+      workerName: workerName(env),
       maxDeploymentBytes: integer(env, 'COMPUTE_WORKER_MAX_DEPLOYMENT_BYTES', 1, Number.MAX_SAFE_INTEGER),
       idempotencyRetentionHours: integer(env, 'COMPUTE_WORKER_IDEMPOTENCY_RETENTION_HOURS', 1, 24 * 365),
       webhooks: json(env, 'COMPUTE_WORKER_WEBHOOKS') as ComputeWorkerOptions['webhooks'],

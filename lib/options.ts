@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import type { World } from '@workflow/world'
 import type { FastifyServerOptions } from 'fastify'
 import type { ComputeExecutor } from './compute/types.js'
@@ -52,6 +53,11 @@ export interface ComputeWorkerOptions {
   database?: string
   /** Where deployment artifacts are stored. */
   artifactDir?: string
+  /**
+   * This worker's name in the audit log (each row names the worker that wrote it), for telling
+   * the workers of one database apart. Default: the host name and the process id.
+   */
+  workerName?: string
   /** Largest decoded deployment (all files together), in bytes. */
   maxDeploymentBytes?: number
   /** How long idempotency records are kept. */
@@ -89,6 +95,7 @@ export interface ResolvedOptions {
   sqlitePath: string
   database: string | undefined
   artifactDir: string
+  workerName: string
   maxDeploymentBytes: number
   idempotencyRetentionHours: number
   /** Timings the plugins default themselves when unset. */
@@ -125,6 +132,17 @@ function optionalInteger (name: string, value: unknown, min: 0 | 1): number | un
     throw new OptionsError(name, `must be a ${min === 0 ? 'non-negative' : 'positive'} integer, got ${JSON.stringify(value)}`)
   }
   return value
+}
+
+const MAX_WORKER_NAME_LENGTH = 128
+
+function validateWorkerName (name: unknown): string {
+  if (name === undefined || name === '') return `${hostname()}:${process.pid}`
+  // eslint-disable-next-line no-control-regex
+  if (typeof name !== 'string' || name.length > MAX_WORKER_NAME_LENGTH || /[\x00-\x1f\x7f]/.test(name)) {
+    throw new OptionsError('workerName', `must be a string of at most ${MAX_WORKER_NAME_LENGTH} printable characters`)
+  }
+  return name
 }
 
 function validateDatabase (database: unknown): string | undefined {
@@ -210,6 +228,7 @@ export function resolveOptions (options: ComputeWorkerOptions): ResolvedOptions 
     sqlitePath: options.sqlitePath ?? DEFAULTS.sqlitePath,
     database: validateDatabase(options.database),
     artifactDir: options.artifactDir ?? DEFAULTS.artifactDir,
+    workerName: validateWorkerName(options.workerName),
     maxDeploymentBytes: positiveInteger('maxDeploymentBytes', options.maxDeploymentBytes, DEFAULTS.maxDeploymentBytes),
     idempotencyRetentionHours: positiveInteger('idempotencyRetentionHours', options.idempotencyRetentionHours, DEFAULTS.idempotencyRetentionHours),
     idempotencyWaitMs: optionalInteger('idempotencyWaitMs', options.idempotencyWaitMs, 0),

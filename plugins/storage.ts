@@ -17,6 +17,8 @@ declare module 'fastify' {
 
 export interface StorageOptions extends ControlPlaneLocation {
   seedApiKeys: SeedApiKey[]
+  /** Named on every audit row this worker writes. */
+  workerName?: string
 }
 
 export default fp<StorageOptions>(async function storagePlugin (fastify, opts) {
@@ -35,5 +37,5 @@ export default fp<StorageOptions>(async function storagePlugin (fastify, opts) {
   fastify.addHook('onClose', async () => { await controlPlane.close() })
   fastify.decorate('controlPlane', controlPlane)
   fastify.decorate('apiKeys', apiKeys)
-  fastify.decorate('auditLog', new AuditLog(controlPlane.audit))
+  fastify.decorate('auditLog', new AuditLog(controlPlane.audit, opts.workerName ?? null))
 }, { name: 'compute-worker-storage', fastify: '5.x' })

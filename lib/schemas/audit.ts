@@ -12,7 +12,8 @@ export const AuditRecord = Type.Object({
   metadata: Type.Object({
     correlationId: Type.String(),
     runId: Type.Optional(Type.String())
-  }, { additionalProperties: true, description: 'The correlation id, the run id and the facts of the action (status code, error code, provider, delivery id …)' })
+  }, { additionalProperties: true, description: 'The correlation id, the run id and the facts of the action (status code, error code, provider, delivery id …)' }),
+  worker: Type.Union([Type.String(), Type.Null()], { description: 'The worker that wrote the row (`COMPUTE_WORKER_NAME`); null on rows written before workers were named' })
 }, { title: 'AuditRecord' })
 export type AuditRecord = Static<typeof AuditRecord>
 
@@ -23,7 +24,8 @@ const example = {
   action: 'runs.trigger',
   target: 'workflow//./workflows/order//processOrder',
   outcome: 'success',
-  metadata: { correlationId: '2f1c9d52-8a3e-4b7f-9c1d-6e5a4b3c2d1e', runId: RUN_ID, statusCode: 202, idempotencyKey: 'order-42' }
+  metadata: { correlationId: '2f1c9d52-8a3e-4b7f-9c1d-6e5a4b3c2d1e', runId: RUN_ID, statusCode: 202, idempotencyKey: 'order-42' },
+  worker: 'worker-a:8080'
 }
 
 export const AuditPage = PageOf(AuditRecord, { examples: [{ data: [example], cursor: null, hasMore: false }] })

@@ -24,6 +24,7 @@ export interface AuditRecord {
   target: string | null
   outcome: string
   metadata: { correlationId: string, runId?: string } & Record<string, unknown>
+  worker: string | null
 }
 
 function toRecord (row: AuditRow): AuditRecord {
@@ -34,19 +35,22 @@ function toRecord (row: AuditRow): AuditRecord {
     action: row.action,
     target: row.target,
     outcome: row.outcome,
-    metadata: JSON.parse(row.metadataJson)
+    metadata: JSON.parse(row.metadataJson),
+    worker: row.worker
   }
 }
 
 type AuditPosition = { before: number }
 const isAuditPosition = (value: Record<string, unknown>): boolean => Number.isSafeInteger(value.before)
 
-/** One row per mutating request, found again by correlation id. */
+/** One row per mutating request, found again by correlation id; each row names the worker that wrote it. */
 export class AuditLog {
   readonly #table: AuditTable
+  readonly #worker: string | null
 
-  constructor (table: AuditTable) {
+  constructor (table: AuditTable, worker: string | null = null) {
     this.#table = table
+    this.#worker = worker
   }
 
   async record (entry: AuditEntry): Promise<void> {
@@ -61,7 +65,8 @@ export class AuditLog {
       action: entry.action,
       target: entry.target ?? null,
       outcome: entry.outcome,
-      metadataJson: JSON.stringify(metadata)
+      metadataJson: JSON.stringify(metadata),
+      worker: this.#worker
     })
   }
 

@@ -18,6 +18,11 @@ export interface ControlPlane {
   readonly deployments: DeploymentTable
   readonly audit: AuditTable
   readonly uiSessions: UiSessionTable
+  /**
+   * The per-key request counts every worker shares (PostgreSQL); absent where one process counts
+   * alone (SQLite: the rate limiter's own memory is exact there).
+   */
+  readonly rateLimits?: RateLimitTable
   /** True while the database answers a read; never throws. */
   probe (): Promise<boolean>
   /** Commits one small write (the readiness probe); throws when the database does not take writes. */
@@ -25,6 +30,20 @@ export interface ControlPlane {
   /** The number of schema migrations applied. */
   schemaVersion (): Promise<number>
   close (): Promise<void>
+}
+
+export interface RateLimitWindow {
+  /** Requests counted in the key's current window, this one included. */
+  current: number
+  /** Milliseconds until that window ends. */
+  ttl: number
+}
+
+export interface RateLimitTable {
+  /** Counts one request of `key` in its fixed window of `windowMs`, which its first request starts. */
+  hit (key: string, windowMs: number): Promise<RateLimitWindow>
+  /** Deletes the windows that started more than `olderThanMs` ago; returns how many. */
+  purge (olderThanMs: number): Promise<number>
 }
 
 export type ApiKeySource = 'seed' | 'cli' | 'api'
@@ -123,7 +142,8 @@ export interface IdempotencyTable {
   abandon (id: IdempotencyId, lease: number, now: number): Promise<boolean>
   /**
    * At start-up: releases the leases no running process can still hold. Only a backend that one
-   * process owns (SQLite) can tell; on a shared database leases run out by themselves.
+   * process owns (SQLite) can tell at start-up; on PostgreSQL a reservation takes over a lease
+   * whose worker is gone (lib/store/postgres/presence.ts).
    */
   releaseLeasesAtStart (): Promise<number>
   purgeExpired (now: number): Promise<number>
@@ -191,6 +211,8 @@ export interface AuditRow {
   target: string | null
   outcome: string
   metadataJson: string
+  /** The worker that wrote it (its `workerName`); null on rows from before workers were named. */
+  worker: string | null
 }
 
 export type NewAuditRow = Omit<AuditRow, 'id'>
@@ -238,7 +260,10 @@ export type ReservationDecision =
   /** A record whose lease ran out: renew the lease and carry on with its reference and plan. */
   | { write: 'renew', reservation: Reservation & { kind: 'claimed' } }
 
-type FoundRecord = Pick<IdempotencyRecordRow, 'fingerprint' | 'state' | 'reference' | 'responseStatus' | 'responseJson' | 'leaseUntil' | 'expiresAt'>
+type FoundRecord = Pick<IdempotencyRecordRow, 'fingerprint' | 'state' | 'reference' | 'responseStatus' | 'responseJson' | 'leaseUntil' | 'expiresAt'> & {
+  /** The process holding the lease is known to be gone (a shared backend can tell): its lease is over now. */
+  holderGone?: boolean
+}
 
 /**
  * The rules of a reservation, the same on every backend, which only has to run this between
@@ -265,7 +290,7 @@ export function decideReservation (found: FoundRecord | undefined, request: Rese
     }
   }
   const leaseUntil = found.leaseUntil ?? 0
-  if (leaseUntil > now) return { write: 'none', reservation: { kind: 'in_progress', leaseUntil } }
+  if (leaseUntil > now && found.holderGone !== true) return { write: 'none', reservation: { kind: 'in_progress', leaseUntil } }
   // The holder crashed or gave up after committing a plan: carry on with its reference. The new
   // lease is always above the old one, so the old holder's fenced writes cannot land.
   return {

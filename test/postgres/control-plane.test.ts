@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { createInProcessCompute } from '../../lib/compute/index.js'
 import { openControlPlane } from '../../lib/store/index.js'
+import type { PostgresControlPlane } from '../../lib/store/postgres/index.js'
 import { KEYS, bearer, build, tempDir } from '../helper.js'
 import { freshDatabase, needsPostgres, query, startTcpProxy } from '../postgres.js'
 import { deployFixture, triggerRun, waitForRun } from '../public-lane.js'
@@ -86,4 +87,30 @@ test('a deployment uploaded to one worker runs on another, from its own verified
   const done = await waitForRun(again.app, rerun.json().runId, finished)
   assert.deepEqual([done.status, done.output], ['completed', { total: 9, variant: 'A' }])
   assert.equal(await readFile(cached, 'utf8'), original)
+})
+
+test('a claim whose worker is gone is taken over at once by another worker; a live worker\'s claim is waited for', needsPostgres, async (t) => {
+  const database = await freshDatabase(t)
+  const dir = await tempDir(t)
+  const open = async (name: string): Promise<PostgresControlPlane> =>
+    await openControlPlane({ sqlitePath: join(dir, `${name}.db`), database, artifactDir: join(dir, name) }) as PostgresControlPlane
+  const [a, b] = [await open('a'), await open('b')]
+  t.after(async () => { await a.close(); await b.close() })
+  const now = Date.now()
+  const request = (proposedReference: string) => ({
+    id: { owner: 'key_x', scope: 'POST /v1/runs', key: 'k1' }, fingerprint: 'f', proposedReference, now, leaseMs: 30_000, retentionMs: 60_000
+  })
+
+  const claimed = await a.idempotency.reserve(request('run_a'))
+  assert.equal(claimed.kind, 'claimed')
+  assert.equal((await b.idempotency.reserve(request('run_b'))).kind, 'in_progress', 'A is alive: its lease holds')
+
+  // What a SIGKILL does, as the database sees it: A's connections end and its session lock is freed.
+  await a.presence.close()
+  const takeover = await b.idempotency.reserve(request('run_b'))
+  assert.equal(takeover.kind, 'claimed')
+  assert.deepEqual([takeover.kind === 'claimed' && takeover.takeover, takeover.kind === 'claimed' && takeover.reference], [true, 'run_a'])
+  assert.ok(takeover.kind === 'claimed' && claimed.kind === 'claimed' && takeover.lease > claimed.lease, 'a fencing lease above the old one')
+  assert.equal((await a.idempotency.reserve(request('run_a'))).kind, 'in_progress', 'B is alive: its lease holds')
+  assert.equal(claimed.kind === 'claimed' && await a.idempotency.complete(request('').id, claimed.lease, 202, '{}', now), false, 'the old claim no longer lands')
 })

@@ -10,6 +10,7 @@ interface Row {
   target: string | null
   outcome: string
   metadata_json: string
+  worker: string | null
 }
 
 function fromRow (row: Row): AuditRow {
@@ -20,20 +21,21 @@ function fromRow (row: Row): AuditRow {
     action: row.action,
     target: row.target,
     outcome: row.outcome,
-    metadataJson: row.metadata_json
+    metadataJson: row.metadata_json,
+    worker: row.worker
   }
 }
 
-const COLUMNS = 'id, at, actor_key_id, action, target, outcome, metadata::text AS metadata_json'
+const COLUMNS = 'id, at, actor_key_id, action, target, outcome, metadata::text AS metadata_json, worker'
 const FILTER_COLUMNS: Record<keyof AuditFilter, string> = {
   correlationId: "(metadata ->> 'correlationId')",
   actorKeyId: 'actor_key_id',
   action: 'action'
 }
-const INSERT = `INSERT INTO ${SCHEMA}.audit_log (at, actor_key_id, action, target, outcome, metadata, import_key) VALUES ($1, $2, $3, $4, $5, $6, $7)`
+const INSERT = `INSERT INTO ${SCHEMA}.audit_log (at, actor_key_id, action, target, outcome, metadata, worker, import_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
 
 function insertParams (row: NewAuditRow, importKey: string | null = null): unknown[] {
-  return [row.at, row.actorKeyId, row.action, row.target, row.outcome, row.metadataJson, importKey]
+  return [row.at, row.actorKeyId, row.action, row.target, row.outcome, row.metadataJson, row.worker, importKey]
 }
 
 export class PostgresAudit implements AuditTable {

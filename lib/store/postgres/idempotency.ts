@@ -3,6 +3,7 @@ import { decideReservation, type IdempotencyId, type IdempotencyRecordRow, type 
 import { SettleWaiters, waiterName } from '../waiters.js'
 import type { PostgresListener } from './listener.js'
 import { inTransaction, SCHEMA } from './pool.js'
+import { holderGone } from './presence.js'
 
 interface Row {
   api_key_id: string
@@ -17,6 +18,11 @@ interface Row {
   created_at: number
   updated_at: number
   expires_at: number
+}
+
+interface FoundRow extends Row {
+  /** The lease is live by its time, but the worker session holding it is gone. */
+  holder_gone: boolean
 }
 
 function fromRow (row: Row): IdempotencyRecordRow {
@@ -45,8 +51,12 @@ const MAX_WAIT_MS = 1_000
 const TABLE = `${SCHEMA}.idempotency_records`
 const WHERE = 'api_key_id = $1 AND scope = $2 AND idempotency_key = $3'
 const INSERT_NEW = `INSERT INTO ${TABLE}
-  (api_key_id, scope, idempotency_key, fingerprint, state, run_id, lease_until, created_at, updated_at, expires_at, response_json)
-  VALUES ($1, $2, $3, $4, 'in_progress', $5, $6, $7, $7, $8, $9)`
+  (api_key_id, scope, idempotency_key, fingerprint, state, run_id, lease_until, created_at, updated_at, expires_at, response_json, lease_holder)
+  VALUES ($1, $2, $3, $4, 'in_progress', $5, $6, $7, $7, $8, $9, $10)`
+// A live lease's holder is checked only when the record would otherwise make the caller wait.
+const FIND_FOR_UPDATE = `SELECT *, CASE WHEN state = 'in_progress' AND lease_holder IS NOT NULL AND lease_until > $4
+  THEN ${holderGone('lease_holder')} ELSE false END AS holder_gone
+  FROM ${TABLE} WHERE ${WHERE} FOR UPDATE`
 // A fenced write and its announcement in one statement (the NOTIFY is delivered on commit).
 const settle = (write: string): string =>
   `WITH settled AS (${write} RETURNING 1) SELECT (SELECT count(*) FROM settled)::int AS changed, pg_notify('${SETTLED_CHANNEL}', $5)`
@@ -56,17 +66,24 @@ const FENCED = `${WHERE} AND state = 'in_progress' AND lease_until = $4`
  * `idempotency_records` on PostgreSQL, shared by every worker. A new key is one
  * `INSERT … ON CONFLICT DO NOTHING` (the common case: one round trip); a key already present is
  * read `FOR UPDATE` and decided in one transaction, so two workers can never both claim it.
- * Settling a claim notifies every worker (LISTEN/NOTIFY), where its duplicates wait.
+ * Settling a claim notifies every worker (LISTEN/NOTIFY), where its duplicates wait. A claim
+ * names the worker session that holds it (presence.ts): one whose session is gone is taken over
+ * at once, its lease's time notwithstanding.
  */
 export class PostgresIdempotency implements IdempotencyTable {
   readonly #pool: pg.Pool
+  readonly #holder: () => number | undefined
   readonly #waiters = new SettleWaiters()
   readonly #listener: PostgresListener
 
-  /** `listener` must call `settledNotification` with each payload on `SETTLED_CHANNEL`. */
-  constructor (pool: pg.Pool, listener: PostgresListener) {
+  /**
+   * `listener` must call `settledNotification` with each payload on `SETTLED_CHANNEL`; `holder`:
+   * this worker's session number while it holds its presence lock.
+   */
+  constructor (pool: pg.Pool, listener: PostgresListener, holder: () => number | undefined = () => undefined) {
     this.#pool = pool
     this.#listener = listener
+    this.#holder = holder
   }
 
   /** A claim settled on some worker: its duplicates waiting here read the record again. */
@@ -79,19 +96,21 @@ export class PostgresIdempotency implements IdempotencyTable {
     const fresh = decideReservation(undefined, request)
     if (fresh.write !== 'insert') throw new Error('a reservation of no record must insert one')
     const claim = fresh.reservation
+    const holder = this.#holder() ?? null
     const inserted = await this.#pool.query(`${INSERT_NEW} ON CONFLICT DO NOTHING`,
-      [id.owner, id.scope, id.key, fingerprint, claim.reference, claim.lease, now, now + request.retentionMs, request.plan?.json ?? null])
+      [id.owner, id.scope, id.key, fingerprint, claim.reference, claim.lease, now, now + request.retentionMs, request.plan?.json ?? null, holder])
     if (inserted.rowCount === 1) return claim
 
     return await inTransaction(this.#pool, async (client) => {
-      const { rows: [row] } = await client.query<Row>(`SELECT * FROM ${TABLE} WHERE ${WHERE} FOR UPDATE`, [id.owner, id.scope, id.key])
-      const decision = decideReservation(row === undefined ? undefined : fromRow(row), request)
+      const { rows: [row] } = await client.query<FoundRow>(FIND_FOR_UPDATE, [id.owner, id.scope, id.key, now])
+      const decision = decideReservation(row === undefined ? undefined : { ...fromRow(row), holderGone: row.holder_gone }, request)
       if (decision.write === 'insert') {
         // Gone (purged) or expired since the insert was refused: the key starts afresh.
         await client.query(`DELETE FROM ${TABLE} WHERE ${WHERE}`, [id.owner, id.scope, id.key])
-        await client.query(INSERT_NEW, [id.owner, id.scope, id.key, fingerprint, decision.reservation.reference, decision.reservation.lease, now, now + request.retentionMs, request.plan?.json ?? null])
+        await client.query(INSERT_NEW, [id.owner, id.scope, id.key, fingerprint, decision.reservation.reference, decision.reservation.lease, now, now + request.retentionMs, request.plan?.json ?? null, holder])
       } else if (decision.write === 'renew') {
-        await client.query(`UPDATE ${TABLE} SET lease_until = $4, updated_at = $5 WHERE ${WHERE}`, [id.owner, id.scope, id.key, decision.reservation.lease, now])
+        await client.query(`UPDATE ${TABLE} SET lease_until = $4, lease_holder = $6, updated_at = $5 WHERE ${WHERE}`,
+          [id.owner, id.scope, id.key, decision.reservation.lease, now, holder])
       }
       return decision.reservation
     })
@@ -116,7 +135,7 @@ export class PostgresIdempotency implements IdempotencyTable {
     return await this.#settle(id, `UPDATE ${TABLE} SET lease_until = 0, updated_at = $6 WHERE ${FENCED}`, [lease, waiterName(id), now])
   }
 
-  // Other workers may hold leases right now: they run out by themselves.
+  // Other workers may hold leases right now; a dead worker's are taken over at the next reservation.
   async releaseLeasesAtStart (): Promise<number> {
     return 0
   }

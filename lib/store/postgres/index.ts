@@ -8,6 +8,8 @@ import { PostgresIdempotency, SETTLED_CHANNEL } from './idempotency.js'
 import { PostgresListener } from './listener.js'
 import { POSTGRES_MIGRATIONS } from './migrations.js'
 import { answerWithin, createPool, SCHEMA } from './pool.js'
+import { PostgresRateLimits } from './rate-limits.js'
+import { WorkerPresence, type PresenceOptions } from './presence.js'
 import { PostgresUiSessions } from './ui-sessions.js'
 
 export class ControlPlaneSetupError extends Error {
@@ -69,21 +71,26 @@ export class PostgresControlPlane implements ControlPlane {
   readonly deployments: PostgresDeployments
   readonly audit: PostgresAudit
   readonly uiSessions: PostgresUiSessions
+  readonly rateLimits: PostgresRateLimits
+  /** This worker's session: the leases it claims name it, and end with it. */
+  readonly presence: WorkerPresence
   readonly #listener: PostgresListener
 
-  constructor (connectionString: string, artifactDir: string, pool: pg.Pool) {
+  constructor (connectionString: string, artifactDir: string, pool: pg.Pool, presence: WorkerPresence) {
     this.location = redactConnectionString(connectionString)
     this.pool = pool
+    this.presence = presence
     // One LISTEN connection: settled claims (for the duplicates waiting here) and key changes (for the key cache).
     this.#listener = new PostgresListener(connectionString, {
       [SETTLED_CHANNEL]: (payload) => { this.idempotency.settledNotification(payload) },
       [KEYS_CHANGED_CHANNEL]: () => { this.apiKeys.changedNotification() }
     }, () => { this.apiKeys.changedNotification() })
     this.apiKeys = new PostgresApiKeys(pool, this.#listener)
-    this.idempotency = new PostgresIdempotency(pool, this.#listener)
+    this.idempotency = new PostgresIdempotency(pool, this.#listener, () => presence.holder)
     this.deployments = new PostgresDeployments(pool, artifactDir)
     this.audit = new PostgresAudit(pool)
     this.uiSessions = new PostgresUiSessions(pool)
+    this.rateLimits = new PostgresRateLimits(pool)
   }
 
   async probe (): Promise<boolean> {
@@ -111,19 +118,22 @@ export class PostgresControlPlane implements ControlPlane {
     if (this.#closed) return
     this.#closed = true
     await this.#listener.close()
+    await this.presence.close()
     await this.pool.end()
   }
 }
 
 /** Connects, migrates, and fails with the database named (password hidden) when it cannot. */
-export async function openPostgresControlPlane (connectionString: string, artifactDir: string): Promise<PostgresControlPlane> {
+export async function openPostgresControlPlane (connectionString: string, artifactDir: string, presenceOptions?: PresenceOptions): Promise<PostgresControlPlane> {
   const pool = createPool(connectionString)
+  const presence = new WorkerPresence(connectionString, presenceOptions)
   try {
     await migratePostgresControlPlane(pool)
+    await presence.start()
   } catch (error) {
     await pool.end().catch(() => {})
     throw new ControlPlaneSetupError(
       `could not open the control plane in PostgreSQL at ${redactConnectionString(connectionString)}: ${(error as Error).message}`, { cause: error })
   }
-  return new PostgresControlPlane(connectionString, artifactDir, pool)
+  return new PostgresControlPlane(connectionString, artifactDir, pool, presence)
 }

@@ -102,5 +102,21 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     singleton smallint PRIMARY KEY CHECK (singleton = 1),
     checked_at bigint NOT NULL
   );
+  `,
+  /*
+   * 2: several workers as one. The worker that wrote each audit row (rows from before stay null);
+   * the worker session holding an idempotency lease (each running worker holds the advisory lock
+   * of its session number from `worker_sessions`, so a lease whose holder's lock is free is
+   * taken over at once); and the per-key request counts of the shared rate limit.
+   */ `
+  ALTER TABLE ${SCHEMA}.audit_log ADD COLUMN worker text;
+  ALTER TABLE ${SCHEMA}.idempotency_records ADD COLUMN lease_holder integer;
+  CREATE SEQUENCE ${SCHEMA}.worker_sessions AS integer CYCLE;
+  CREATE TABLE ${SCHEMA}.rate_limit_windows (
+    key text PRIMARY KEY,
+    window_start bigint NOT NULL,
+    count integer NOT NULL
+  );
+  CREATE INDEX rate_limit_windows_window_start ON ${SCHEMA}.rate_limit_windows (window_start);
   `
 ]

@@ -10,6 +10,7 @@ interface Row {
   target: string | null
   outcome: string
   metadata_json: string
+  worker: string | null
 }
 
 function fromRow (row: Row): AuditRow {
@@ -20,7 +21,8 @@ function fromRow (row: Row): AuditRow {
     action: row.action,
     target: row.target,
     outcome: row.outcome,
-    metadataJson: row.metadata_json
+    metadataJson: row.metadata_json,
+    worker: row.worker
   }
 }
 
@@ -41,8 +43,8 @@ export class SqliteAudit implements AuditTable {
 
   constructor (db: SqliteDatabase) {
     this.#db = db
-    this.#insert = db.prepare(`INSERT INTO audit_log (at, actor_key_id, action, target, outcome, metadata_json)
-      VALUES (@at, @actorKeyId, @action, @target, @outcome, @metadataJson)`)
+    this.#insert = db.prepare(`INSERT INTO audit_log (at, actor_key_id, action, target, outcome, metadata_json, worker)
+      VALUES (@at, @actorKeyId, @action, @target, @outcome, @metadataJson, @worker)`)
     this.#byCorrelation = db.prepare<[string], Row>(
       'SELECT * FROM audit_log WHERE json_extract(metadata_json, \'$.correlationId\') = ? ORDER BY id')
     this.#imported = db.prepare<[string], { found: number }>('SELECT 1 AS found FROM audit_imports WHERE import_key = ?')

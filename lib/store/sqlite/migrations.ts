@@ -130,5 +130,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE audit_imports (
     import_key TEXT PRIMARY KEY
   );
+  `,
+  /* 6: the worker that wrote each audit row (COMPUTE_WORKER_NAME); rows from before stay null */ `
+  ALTER TABLE audit_log ADD COLUMN worker TEXT;
   `
 ]

@@ -47,9 +47,9 @@ export function auditPage (ctx: PageContext, options: { audit: AuditPage, query:
   <a href="${ctx.base}/audit">clear</a>
 </form>
 <table class="audit">
-<thead><tr><th>at</th><th>action</th><th>outcome</th><th>key</th><th>target</th><th>run</th><th>correlation id</th><th>facts</th></tr></thead>
+<thead><tr><th>at</th><th>action</th><th>outcome</th><th>key</th><th>target</th><th>run</th><th>correlation id</th><th>worker</th><th>facts</th></tr></thead>
 <tbody>
-${audit.data.length === 0 ? html`<tr><td colspan="8" class="muted">No rows.</td></tr>` : ''}
+${audit.data.length === 0 ? html`<tr><td colspan="9" class="muted">No rows.</td></tr>` : ''}
 ${audit.data.map((record) => html`<tr>
   <td class="at">${formatTime(record.at)}</td>
   <td class="nowrap">${filterLink(ctx, 'action', record.action)}</td>
@@ -58,6 +58,7 @@ ${audit.data.map((record) => html`<tr>
   <td>${target(record.target)}</td>
   <td>${runLink(ctx, record.metadata.runId)}</td>
   <td>${filterLink(ctx, 'correlationId', record.metadata.correlationId)}</td>
+  <td class="nowrap">${record.worker === null ? html`<span class="muted">—</span>` : html`<code>${record.worker}</code>`}</td>
   <td class="facts"><code class="facts">${facts(record)}</code></td>
 </tr>`)}
 </tbody>
