@@ -137,4 +137,38 @@ test('three workers on one PostgreSQL act as one', needsPostgres, async (t) => {
     assert.equal(rows[0].count, '100')
     assert.equal(await runCount(database), before + 100, 'no run started twice for one key')
   })
+
+  await t.test('every worker restarted one by one under a steady trigger load: every accepted trigger has its run, and it completes', async () => {
+    // A was killed above: a new one joins, then each of the three is stopped (SIGTERM) and replaced in turn.
+    const live: Worker[] = [await startWorker(t, env, 'worker-a2'), b, c]
+    const accepted: string[] = []
+    let sent = 0
+    const loadEnds = new AbortController()
+    const load = (async () => {
+      while (!loadEnds.signal.aborted) {
+        // As a load balancer does, only workers that are not shutting down get requests.
+        const answer = await trigger(live[sent % live.length], `rolling-${sent++}`).catch(() => undefined)
+        if (answer?.status === 202) accepted.push(answer.body.runId)
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+    })()
+    for (const name of ['worker-a3', 'worker-b2', 'worker-c2']) {
+      const leaving = live.shift() as Worker
+      const acceptedBefore = accepted.length
+      leaving.child.kill('SIGTERM')
+      assert.equal((await leaving.exited).code, 0, leaving.lines.join('\n'))
+      live.push(await startWorker(t, env, name))
+      await until(async () => accepted.length > acceptedBefore + 5 ? true : undefined, `triggers accepted after ${leaving.name} left`)
+    }
+    loadEnds.abort()
+    await load
+    assert.ok(accepted.length > 20, `a steady load was accepted (${accepted.length} of ${sent})`)
+    for (const runId of accepted) {
+      const run = await until(async () => {
+        const read = await get(live[0], `/v1/runs/${runId}`, KEYS.runsRead)
+        return read.status === 200 && ['completed', 'failed', 'cancelled'].includes(read.body.status) ? read.body : undefined
+      }, `run ${runId} to finish`)
+      assert.equal(run.status, 'completed', JSON.stringify(run))
+    }
+  })
 })
