@@ -74,6 +74,18 @@ async function freePort (): Promise<number> {
 }
 
 /** The SDK's flow and step handlers over HTTP, as a host serves them to world-postgres's queue. */
+type Handler = (request: Request) => Promise<Response>
+
+/** The build's flow and step handlers, loaded as the SDK's own host loads them (CommonJS, from a copy). */
+async function loadBareHandlers (dir: string, buildDir: string): Promise<{ flow: Handler, step: Handler }> {
+  const app = join(dir, 'app')
+  await mkdir(app)
+  await writeFile(join(app, 'package.json'), '{"type":"commonjs"}')
+  for (const name of ['flow.js', 'step.js']) await copyFile(join(buildDir, name), join(app, name))
+  const load = createRequire(join(app, 'index.js'))
+  return { flow: (load('./flow.js') as { POST: Handler }).POST, step: (load('./step.js') as { POST: Handler }).POST }
+}
+
 function serveHandlers (handlers: Record<'flow' | 'step', (request: Request) => Promise<Response>>): Server {
   return createServer((request, response) => {
     const chunks: Buffer[] = []
@@ -147,14 +159,8 @@ async function measure (mode: Mode, count: number, workflow: string, worldKind: 
     waitAll = observeCompletions(world)
     if (mode === 'bare') {
       setWorld(world)
-      const app = join(dir, 'app')
-      await mkdir(app)
-      await writeFile(join(app, 'package.json'), '{"type":"commonjs"}')
-      for (const name of ['flow.js', 'step.js']) await copyFile(join(build.dir, name), join(app, name))
-      const load = createRequire(join(app, 'index.js'))
-      const flow = load('./flow.js') as { POST: (request: Request) => Promise<Response> }
-      const step = load('./step.js') as { POST: (request: Request) => Promise<Response> }
-      const server = serveHandlers({ flow: flow.POST, step: step.POST })
+      const { flow, step } = await loadBareHandlers(dir, build.dir)
+      const server = serveHandlers({ flow, step })
       await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
       await world.start?.()
       close = async () => {
@@ -182,16 +188,10 @@ async function measure (mode: Mode, count: number, workflow: string, worldKind: 
     world = createLocalWorld({ dataDir: join(dir, 'world') })
     waitAll = observeCompletions(world)
     setWorld(world)
-    const app = join(dir, 'app')
-    await mkdir(app)
-    await writeFile(join(app, 'package.json'), '{"type":"commonjs"}')
-    for (const name of ['flow.js', 'step.js']) await copyFile(join(build.dir, name), join(app, name))
-    const load = createRequire(join(app, 'index.js'))
-    const flow = load('./flow.js') as { POST: (request: Request) => Promise<Response> }
-    const step = load('./step.js') as { POST: (request: Request) => Promise<Response> }
+    const { flow, step } = await loadBareHandlers(dir, build.dir)
     const local = world as World & { registerHandler: (prefix: string, handler: (request: Request) => Promise<Response>) => void }
-    local.registerHandler('__wkf_workflow_', flow.POST)
-    local.registerHandler('__wkf_step_', step.POST)
+    local.registerHandler('__wkf_workflow_', flow)
+    local.registerHandler('__wkf_step_', step)
     await world.start?.()
     // A host listens (the SDK's step context looks its port up once it does, and caches it).
     const server = createServer((_request, response) => response.end())
