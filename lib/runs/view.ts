@@ -1,6 +1,7 @@
 import { importKey } from '@workflow/core/encryption'
-import { getExternalRevivers, hydrateWorkflowArguments, hydrateWorkflowReturnValue } from '@workflow/core/serialization'
+import { decodeFormatPrefix, getExternalRevivers, getWorkflowRevivers, maybeDecrypt, SerializationFormat } from '@workflow/core/serialization'
 import type { Event, World, WorkflowRun, WorkflowRunWithoutData } from '@workflow/world'
+import { parse, unflatten } from 'devalue'
 import { bytesToBase64 } from '../bytes.js'
 import type { RunEvent, Run } from '../schemas/runs.js'
 import { relativeStack } from './stack.js'
@@ -56,33 +57,56 @@ export function publicRevivers (runId: string, key: CryptoKey | undefined): Retu
   return { ...sdk, ReadableStream: streamReference, WritableStream: streamReference }
 }
 
+type Revivers = ReturnType<typeof getExternalRevivers>
+
+let decodingRevivers: { input: Revivers, output: Revivers } | undefined
+
 /**
- * Only the stream revivers of `publicRevivers`, the SDK's full set built only for a Response body
- * (rare): building that set costs more than decoding a small input, on every GET /v1/runs/:id.
+ * The revivers of a run's input (the SDK's workflow-side set, as `hydrateWorkflowArguments` uses)
+ * and of its output (the client-side set, as `hydrateWorkflowReturnValue` uses), with streams as
+ * references as in `publicRevivers`. Built once: the SDK's functions build their forty revivers
+ * on every call, which cost more than decoding a small input and most of GET /v1/runs/:id.
+ * None of them depends on the run: the SDK uses the run's id and key only to open a stream,
+ * which a reference never does, and a Response body (bodyInit) needs neither.
  */
-function streamRevivers (runId: string, key: CryptoKey | undefined): Pick<ReturnType<typeof getExternalRevivers>, 'ReadableStream' | 'WritableStream'> {
-  let sdk: ReturnType<typeof getExternalRevivers> | undefined
-  const streamReference = (value: any): unknown =>
-    'bodyInit' in value ? (sdk ??= getExternalRevivers(globalThis, [], runId, key)).ReadableStream(value) : { stream: value.name ?? null }
-  return { ReadableStream: streamReference, WritableStream: streamReference }
+function runDataRevivers (): { input: Revivers, output: Revivers } {
+  if (decodingRevivers === undefined) {
+    const external = getExternalRevivers(globalThis, [], '', undefined)
+    const streamReference = (value: any): unknown => 'bodyInit' in value ? external.ReadableStream(value) : { stream: value.name ?? null }
+    const streams = { ReadableStream: streamReference, WritableStream: streamReference }
+    decodingRevivers = { input: { ...getWorkflowRevivers(globalThis), ...streams }, output: { ...external, ...streams } }
+  }
+  return decodingRevivers
+}
+
+const utf8 = new TextDecoder()
+
+/** One stored value decoded as the SDK's hydrate functions decode it, with the given revivers. */
+async function decodeStored (value: unknown, key: CryptoKey | undefined, revivers: Revivers): Promise<unknown> {
+  const decrypted = await maybeDecrypt(value, key)
+  // Runs of specVersion 1 stored plain devalue arrays, not bytes.
+  if (!(decrypted instanceof Uint8Array)) return unflatten(decrypted as number | unknown[], revivers)
+  const { format, payload } = decodeFormatPrefix(decrypted)
+  if (format !== SerializationFormat.DEVALUE_V1) throw new Error(`Unsupported serialization format: ${format}`)
+  return parse(utf8.decode(payload as Uint8Array), revivers)
 }
 
 /**
- * Decodes a run's arguments (`hydrateWorkflowArguments`) and, once it completed, its return value
- * (`hydrateWorkflowReturnValue`) the SDK's way, then to JSON.
+ * Decodes a run's arguments and, once it completed, its return value the SDK's way
+ * (`hydrateWorkflowArguments`, `hydrateWorkflowReturnValue`), then to JSON.
  */
 export async function decodeRunData (world: World, run: WorkflowRun): Promise<{ input?: unknown[], output?: unknown }> {
   const hasOutput = run.status === 'completed' && run.output !== undefined
   if (run.input === undefined && !hasOutput) return {}
   const key = await runEncryptionKey(world, run)
-  const { ReadableStream, WritableStream } = streamRevivers(run.runId, key)
+  const revivers = runDataRevivers()
   const decoded: { input?: unknown[], output?: unknown } = {}
   if (run.input !== undefined) {
-    const input = toJsonValue(await hydrateWorkflowArguments(run.input, run.runId, key, globalThis, { ReadableStream, WritableStream }))
+    const input = toJsonValue(await decodeStored(run.input, key, revivers.input))
     if (Array.isArray(input)) decoded.input = input
   }
   if (hasOutput) {
-    const output = toJsonValue(await hydrateWorkflowReturnValue(run.output, run.runId, key, [], globalThis, { ReadableStream, WritableStream }))
+    const output = toJsonValue(await decodeStored(run.output, key, revivers.output))
     if (output !== undefined) decoded.output = output
   }
   return decoded
