@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3'
 import type { AuditFilter, AuditRow, AuditTable, NewAuditRow } from '../control-plane.js'
 import type { SqliteDatabase } from './database.js'
+import type { GroupCommit } from './group-commit.js'
 
 interface Row {
   id: number
@@ -35,14 +36,16 @@ const FILTER_COLUMNS: Record<keyof AuditFilter, string> = {
 
 export class SqliteAudit implements AuditTable {
   readonly #db: SqliteDatabase
+  readonly #writes: GroupCommit
   readonly #insert
   readonly #byCorrelation
   readonly #imported
   readonly #markImported
   readonly #queries = new Map<string, Database.Statement<unknown[], Row>>()
 
-  constructor (db: SqliteDatabase) {
+  constructor (db: SqliteDatabase, writes: GroupCommit) {
     this.#db = db
+    this.#writes = writes
     this.#insert = db.prepare(`INSERT INTO audit_log (at, actor_key_id, action, target, outcome, metadata_json, worker)
       VALUES (@at, @actorKeyId, @action, @target, @outcome, @metadataJson, @worker)`)
     this.#byCorrelation = db.prepare<[string], Row>(
@@ -52,10 +55,11 @@ export class SqliteAudit implements AuditTable {
   }
 
   async insert (row: NewAuditRow): Promise<void> {
-    this.#insert.run(row)
+    await this.#writes.run(() => this.#insert.run(row))
   }
 
   async query (filter: AuditFilter, limit: number, before?: number): Promise<AuditRow[]> {
+    this.#writes.flush()
     const fields = (Object.keys(FILTER_COLUMNS) as Array<keyof AuditFilter>).filter((field) => filter[field] !== undefined)
     const conditions = [...fields.map((field) => `${FILTER_COLUMNS[field]} = ?`), ...(before !== undefined ? ['id < ?'] : [])]
     const sql = `SELECT * FROM audit_log${conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`
@@ -68,6 +72,7 @@ export class SqliteAudit implements AuditTable {
   }
 
   async findByCorrelationId (correlationId: string): Promise<AuditRow[]> {
+    this.#writes.flush()
     return this.#byCorrelation.all(correlationId).map(fromRow)
   }
 

@@ -1,6 +1,7 @@
 import { decideReservation, type IdempotencyId, type IdempotencyRecordRow, type IdempotencyTable, type Reservation, type ReserveRequest } from '../control-plane.js'
 import { SettleWaiters } from '../waiters.js'
 import type { SqliteDatabase } from './database.js'
+import type { GroupCommit } from './group-commit.js'
 
 interface Row {
   api_key_id: string
@@ -41,6 +42,7 @@ function fromRow (row: Row): IdempotencyRecordRow {
  */
 export class SqliteIdempotency implements IdempotencyTable {
   readonly #db: SqliteDatabase
+  readonly #writes: GroupCommit
   readonly #waiters = new SettleWaiters()
   readonly #get
   readonly #insert
@@ -55,8 +57,9 @@ export class SqliteIdempotency implements IdempotencyTable {
   readonly #purge
   readonly #live
 
-  constructor (db: SqliteDatabase) {
+  constructor (db: SqliteDatabase, writes: GroupCommit) {
     this.#db = db
+    this.#writes = writes
     const where = 'api_key_id = @owner AND scope = @scope AND idempotency_key = @key'
     this.#get = db.prepare<IdempotencyId, Row>(`SELECT * FROM idempotency_records WHERE ${where}`)
     this.#insert = db.prepare(`INSERT INTO idempotency_records
@@ -81,7 +84,8 @@ export class SqliteIdempotency implements IdempotencyTable {
 
   async reserve (request: ReserveRequest): Promise<Reservation> {
     const { id, now } = request
-    return this.#db.transaction((): Reservation => {
+    // The group commit is one BEGIN IMMEDIATE transaction: the read and the write below are one claim.
+    return await this.#writes.run((): Reservation => {
       const row = this.#get.get(id)
       const decision = decideReservation(row === undefined ? undefined : fromRow(row), request)
       if (decision.write === 'insert') {
@@ -91,23 +95,23 @@ export class SqliteIdempotency implements IdempotencyTable {
         this.#renewLease.run({ ...id, lease: decision.reservation.lease, now })
       }
       return decision.reservation
-    }).immediate()
+    })
   }
 
   async savePlan (id: IdempotencyId, lease: number, planJson: string, now: number): Promise<boolean> {
-    return this.#savePlan.run({ ...id, lease, planJson, now }).changes === 1
+    return await this.#writes.run(() => this.#savePlan.run({ ...id, lease, planJson, now }).changes === 1)
   }
 
   async complete (id: IdempotencyId, lease: number, status: number, bodyJson: string, now: number): Promise<boolean> {
-    return this.#settled(id, this.#complete.run({ ...id, lease, status, bodyJson, now }).changes === 1)
+    return this.#settled(id, await this.#writes.run(() => this.#complete.run({ ...id, lease, status, bodyJson, now }).changes === 1))
   }
 
   async release (id: IdempotencyId, lease: number): Promise<boolean> {
-    return this.#settled(id, this.#release.run({ ...id, lease }).changes === 1)
+    return this.#settled(id, await this.#writes.run(() => this.#release.run({ ...id, lease }).changes === 1))
   }
 
   async abandon (id: IdempotencyId, lease: number, now: number): Promise<boolean> {
-    return this.#settled(id, this.#abandon.run({ ...id, lease, now }).changes === 1)
+    return this.#settled(id, await this.#writes.run(() => this.#abandon.run({ ...id, lease, now }).changes === 1))
   }
 
   // The file belongs to this process (one worker per SQLite file): no claim of it can be running yet.
@@ -124,6 +128,7 @@ export class SqliteIdempotency implements IdempotencyTable {
   }
 
   async listLive (now: number): Promise<IdempotencyRecordRow[]> {
+    this.#writes.flush()
     return this.#live.all(now).map(fromRow)
   }
 

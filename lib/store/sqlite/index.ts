@@ -3,13 +3,14 @@ import { SqliteApiKeys } from './api-keys.js'
 import { SqliteAudit } from './audit.js'
 import { openDatabase, type SqliteDatabase } from './database.js'
 import { SqliteDeployments } from './deployments.js'
+import { GroupCommit } from './group-commit.js'
 import { SqliteIdempotency } from './idempotency.js'
 import { SqliteUiSessions } from './ui-sessions.js'
 
 /**
  * The control plane in one SQLite file (better-sqlite3): the embedded default, nothing to
- * install. Statements are synchronous and prepared once; the async methods only wrap them, so
- * the store path stays the cheapest one. Deployment files live under `artifactDir`.
+ * install. Statements are synchronous and prepared once; the async methods only wrap them, and
+ * the hot path's writes of one event-loop turn share one commit (`GroupCommit`). Deployment files live under `artifactDir`.
  */
 export class SqliteControlPlane implements ControlPlane {
   readonly kind = 'sqlite' as const
@@ -21,16 +22,18 @@ export class SqliteControlPlane implements ControlPlane {
   readonly deployments: SqliteDeployments
   readonly audit: SqliteAudit
   readonly uiSessions: SqliteUiSessions
+  readonly #writes: GroupCommit
   readonly #probeRead
   #probeWrite: ReturnType<SqliteDatabase['prepare']> | undefined
 
   constructor (path: string, artifactDir: string) {
     this.location = path
     const db = this.database = openDatabase(path)
+    this.#writes = new GroupCommit(db)
     this.apiKeys = new SqliteApiKeys(db)
-    this.idempotency = new SqliteIdempotency(db)
+    this.idempotency = new SqliteIdempotency(db, this.#writes)
     this.deployments = new SqliteDeployments(db, artifactDir)
-    this.audit = new SqliteAudit(db)
+    this.audit = new SqliteAudit(db, this.#writes)
     this.uiSessions = new SqliteUiSessions(db)
     this.#probeRead = db.prepare('SELECT 1 AS ok')
   }
@@ -55,6 +58,8 @@ export class SqliteControlPlane implements ControlPlane {
   }
 
   async close (): Promise<void> {
+    // What was accepted before the close is committed, not dropped.
+    this.#writes.flush()
     if (this.database.open) this.database.close()
   }
 }
