@@ -83,18 +83,26 @@ export default fp<AuditPluginOptions>(async function auditPlugin (fastify, opts)
   fastify.decorateRequest('auditFacts', null)
   fastify.decorateRequest('auditError', null)
 
-  fastify.addHook('onError', async (request, _reply, error) => {
+  fastify.addHook('onError', (request, _reply, error, done) => {
     if (request.routeOptions.config?.audit !== undefined) request.auditError = describeError(error, { worldLane: request.routeOptions.config.worldLane, errorStatus: request.routeOptions.config.errorStatus })
+    done()
   })
 
-  fastify.addHook('onResponse', async (request, reply) => {
+  // A callback hook: routes without config.audit (most requests) pay no promise for it.
+  fastify.addHook('onResponse', (request, reply, done) => {
     const audit = request.routeOptions.config?.audit
-    if (audit === undefined) return
+    if (audit === undefined) return done()
     const [action, sink] = typeof audit === 'string' ? [audit, rows] : [audit.action, aggregator]
+    const written = (error?: unknown): void => {
+      if (error !== undefined) request.log.error({ err: error, action }, 'audit row could not be written')
+      done()
+    }
     try {
-      await sink.record(audited(request, reply, action))
+      const recorded = sink.record(audited(request, reply, action))
+      if (recorded instanceof Promise) recorded.then(() => written(), written)
+      else written()
     } catch (error) {
-      request.log.error({ err: error, action }, 'audit row could not be written')
+      written(error)
     }
   })
 

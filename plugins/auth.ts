@@ -39,36 +39,46 @@ export default fp(async function authPlugin (fastify) {
   fastify.decorateRequest('callerKey', null)
   fastify.decorateRequest('delegated', false)
 
-  // Identify first (onRequest), so the rate limiter can key by the caller's API key ...
-  fastify.addHook('onRequest', async (request) => {
+  // Identify first (onRequest), so the rate limiter can key by the caller's API key ... Both hooks
+  // take callbacks: a cached key is found without a promise, and they run on every request.
+  fastify.addHook('onRequest', function identify (request, _reply, done) {
     const ticket = request.headers[ACTING_AS_HEADER]
     if (ticket !== undefined) {
       delete request.headers[ACTING_AS_HEADER]
       // Only this process injects requests; from the network the header means nothing.
-      if (typeof ticket !== 'string' || !wasInjected(request)) return
-      request.callerKey = tickets.redeem(ticket) ?? null
-      request.delegated = request.callerKey !== null
-      return
+      if (typeof ticket === 'string' && wasInjected(request)) {
+        request.callerKey = tickets.redeem(ticket) ?? null
+        request.delegated = request.callerKey !== null
+      }
+      return done()
     }
     const token = bearerToken(request.headers.authorization)
-    if (token === undefined) return
     // A `cw_` key with a wrong checksum is a typo or a forgery: refused without a database lookup.
-    if (token.startsWith(API_KEY_PREFIX) && !hasValidChecksum(token)) return
-    request.callerKey = await fastify.apiKeys.authenticate(token) ?? null
+    if (token === undefined || (token.startsWith(API_KEY_PREFIX) && !hasValidChecksum(token))) return done()
+    const found = fastify.apiKeys.authenticate(token)
+    if (!(found instanceof Promise)) {
+      request.callerKey = found ?? null
+      return done()
+    }
+    found.then((identity) => {
+      request.callerKey = identity ?? null
+      done()
+    }, done)
   })
 
   // ... and refuse after it (preParsing, before any body is read), so refusals are rate limited too.
-  fastify.addHook('preParsing', async (request) => {
+  fastify.addHook('preParsing', function enforceScope (request, _reply, payload, done) {
     const config = request.routeOptions.config
-    if (request.is404 || config?.auth === false) return
+    if (request.is404 || config?.auth === false) return done(null, payload)
     if (request.callerKey === null) {
-      throw new DomainError('unauthorized', request.headers.authorization === undefined
+      return done(new DomainError('unauthorized', request.headers.authorization === undefined
         ? 'An API key is required: Authorization: Bearer <key>'
-        : 'The API key is not valid')
+        : 'The API key is not valid'))
     }
     const scope = config?.scope
     if (scope !== undefined && !request.callerKey.scopes.includes(scope)) {
-      throw new DomainError('forbidden', `This API key lacks the scope ${scope}`, { details: { requiredScope: scope } })
+      return done(new DomainError('forbidden', `This API key lacks the scope ${scope}`, { details: { requiredScope: scope } }))
     }
+    done(null, payload)
   })
 }, { name: 'compute-worker-auth', fastify: '5.x', dependencies: ['compute-worker-storage'] })

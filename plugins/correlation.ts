@@ -34,7 +34,7 @@ export interface CorrelationOptions {
 export default fp<CorrelationOptions>(async function correlationPlugin (fastify, opts) {
   fastify.decorateRequest('correlationId', '')
 
-  fastify.addHook('onRequest', async (request, reply) => {
+  fastify.addHook('onRequest', (request, reply, done) => {
     const id = opts.requestIdIsCorrelationId === true
       ? request.id
       : acceptedCorrelationId(request.headers[CORRELATION_HEADER]) ?? randomUUID()
@@ -43,10 +43,12 @@ export default fp<CorrelationOptions>(async function correlationPlugin (fastify,
     request.headers[CORRELATION_HEADER] = id
     if (opts.requestIdIsCorrelationId !== true) request.log = request.log.child({ correlationId: id })
     reply.header(CORRELATION_HEADER, id)
+    done()
   })
 
   // Error paths may rebuild the reply's headers; set the id again on the way out.
-  fastify.addHook('onSend', async (request, reply) => {
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     if (request.correlationId !== '') reply.header(CORRELATION_HEADER, request.correlationId)
+    done(null, payload)
   })
 }, { name: 'compute-worker-correlation', fastify: '5.x' })

@@ -68,9 +68,14 @@ export default fp<IdempotencyPluginOptions>(async function idempotencyPlugin (fa
   fastify.addHook('onClose', async () => { purge.stop() })
 
   // Before body validation: a missing key is the first thing a caller must be told.
-  fastify.addHook('preValidation', async (request) => {
-    if (request.routeOptions.config?.idempotency === undefined) return
-    request.idempotencyKey = readIdempotencyKey(request.headers[IDEMPOTENCY_KEY_HEADER])
+  fastify.addHook('preValidation', (request, _reply, done) => {
+    if (request.routeOptions.config?.idempotency === undefined) return done()
+    try {
+      request.idempotencyKey = readIdempotencyKey(request.headers[IDEMPOTENCY_KEY_HEADER])
+    } catch (error) {
+      return done(error as Error)
+    }
+    done()
   })
 
   fastify.decorateReply('idempotent', async function idempotent<Body, Plan> (this: FastifyReply, work: Work<Body, Plan>, options: PlannedOptions<Plan> = {}): Promise<Body> {

@@ -130,8 +130,7 @@ export default fp<UiPluginOptions>(async function uiPlugin (fastify, opts) {
     return this.type('text/html; charset=utf-8').send(page.text)
   })
 
-  fastify.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config?.uiSession !== true) return
+  async function resumeSession (request: FastifyRequest): Promise<void> {
     const token = request.readUiCookie(SESSION_COOKIE)
     if (token === undefined || token === '') return
     const session = await sessions.resolve(token)
@@ -139,6 +138,11 @@ export default fp<UiPluginOptions>(async function uiPlugin (fastify, opts) {
     if (session === undefined || key === undefined) return
     request.callerKey = key
     request.uiSession = { ...session, token }
+  }
+  // A callback hook: requests outside the dashboard (most) pay no promise for it.
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    if (request.routeOptions.config?.uiSession !== true) return done()
+    resumeSession(request).then(() => done(), done)
   })
 
   function injectOptions (request: FastifyRequest, method: HTTPMethods, path: string, body: unknown): InjectOptions {

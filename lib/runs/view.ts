@@ -117,6 +117,7 @@ export async function decodeRunData (world: World, run: WorkflowRun): Promise<{ 
  * objects (or entry lists), sets as arrays, bytes as base64.
  */
 export function toJsonValue (value: unknown): unknown {
+  if (isJsonAsIs(value, 0)) return value
   const text = JSON.stringify(value, function replacer (this: Record<string, unknown>, key, replaced) {
     const original = this[key]
     if (typeof original === 'bigint') return original.toString()
@@ -130,6 +131,38 @@ export function toJsonValue (value: unknown): unknown {
     return replaced
   })
   return text === undefined ? undefined : JSON.parse(text)
+}
+
+const AS_IS_DEPTH = 32
+
+// Most decoded values are JSON already (strings, finite numbers, plain objects and arrays): a
+// walk over them costs less than the stringify and parse that would give them back unchanged.
+function isJsonAsIs (value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0)
+    case 'object': {
+      if (value === null) return true
+      if (depth >= AS_IS_DEPTH) return false
+      if (Array.isArray(value)) {
+        for (let index = 0; index < value.length; index++) {
+          if (!(index in value) || !isJsonAsIs(value[index], depth + 1)) return false
+        }
+        return true
+      }
+      const prototype = Object.getPrototypeOf(value)
+      if (prototype !== Object.prototype && prototype !== null) return false
+      for (const key in value) {
+        if (!isJsonAsIs((value as Record<string, unknown>)[key], depth + 1)) return false
+      }
+      return true
+    }
+    default:
+      return false
+  }
 }
 
 const PUBLIC_EVENT_FIELDS = ['stepName', 'workflowName', 'deploymentId', 'attempt', 'resumeAt', 'retryAfter', 'errorCode', 'isWebhook'] as const

@@ -30,12 +30,23 @@ const CACHED_KEYS_MAX = 1_000
 // missed by a notification connection that died without the worker noticing.
 const CACHED_KEY_TTL_MS = 1_000
 
+interface CachedKey {
+  row: ApiKeyRow
+  /** Shared by every request the entry serves: frozen. */
+  identity: ApiKeyIdentity
+  readAt: number
+}
+
 function newKeyId (): string {
   return 'key_' + randomBytes(12).toString('base64url')
 }
 
 function toIdentity (row: ApiKeyRow): ApiKeyIdentity {
   return { id: row.id, name: row.name, scopes: row.scopes, rateLimitPerMinute: row.rateLimitPerMinute }
+}
+
+function frozenIdentity (row: ApiKeyRow): ApiKeyIdentity {
+  return Object.freeze({ ...toIdentity(row), scopes: Object.freeze([...row.scopes]) as Scope[] })
 }
 
 function toRecord (row: ApiKeyRow): ApiKeyRecord {
@@ -61,39 +72,47 @@ function toIso (ms: number | null): string | null {
 export class ApiKeyStore {
   readonly #table: ApiKeyTable
   readonly #lastWritten = new Map<string, number>()
-  readonly #cache = new Map<string, { row: ApiKeyRow, readAt: number }>()
+  readonly #cache = new Map<string, CachedKey>()
   #cachedUnder: string | number | undefined
 
   constructor (table: ApiKeyTable) {
     this.#table = table
   }
 
-  /** The live key matching `key`, or undefined. The hash comparison is constant-time. */
-  async authenticate (key: string): Promise<ApiKeyIdentity | undefined> {
+  /**
+   * The live key matching `key`, or undefined. A key the cache holds comes back without a
+   * promise (the hot path of every request); `await` takes both. The hash comparison is constant-time.
+   */
+  authenticate (key: string): ApiKeyIdentity | undefined | Promise<ApiKeyIdentity | undefined> {
     const hash = hashApiKey(key)
-    const row = await this.#findLive(hash)
-    if (row === undefined || !timingSafeEqual(row.keyHash, hash)) return undefined
-    this.#recordUse(row.id)
-    return toIdentity(row)
-  }
-
-  async #findLive (hash: Buffer): Promise<ApiKeyRow | undefined> {
     const token = this.#table.changeToken()
     if (token === undefined || token !== this.#cachedUnder) {
       this.#cache.clear()
       this.#cachedUnder = token
     }
     const cacheKey = hash.toString('base64')
-    const now = Date.now()
     const cached = token === undefined ? undefined : this.#cache.get(cacheKey)
-    if (cached !== undefined && now - cached.readAt < CACHED_KEY_TTL_MS) return cached.row
+    const now = Date.now()
+    if (cached !== undefined && now - cached.readAt < CACHED_KEY_TTL_MS) return this.#used(cached, hash)
+    return this.#read(hash, cacheKey, token, now)
+  }
+
+  async #read (hash: Buffer, cacheKey: string, token: string | number | undefined, now: number): Promise<ApiKeyIdentity | undefined> {
     const row = await this.#table.findLiveByHash(hash)
+    if (row === undefined) return undefined
+    const entry = { row, identity: frozenIdentity(row), readAt: now }
     // Kept only when nothing changed while it was read (a notification may have arrived meanwhile).
-    if (row !== undefined && token !== undefined && this.#table.changeToken() === token && this.#cachedUnder === token) {
+    if (token !== undefined && this.#table.changeToken() === token && this.#cachedUnder === token) {
       if (this.#cache.size >= CACHED_KEYS_MAX) this.#cache.clear()
-      this.#cache.set(cacheKey, { row, readAt: now })
+      this.#cache.set(cacheKey, entry)
     }
-    return row
+    return this.#used(entry, hash)
+  }
+
+  #used (entry: CachedKey, hash: Buffer): ApiKeyIdentity | undefined {
+    if (!timingSafeEqual(entry.row.keyHash, hash)) return undefined
+    this.#recordUse(entry.row.id)
+    return entry.identity
   }
 
   /** The key with this id while it is not revoked (a session made from it lives no longer). */

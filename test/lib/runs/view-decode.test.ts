@@ -19,6 +19,8 @@ const VALUES: Array<[string, unknown]> = [
   ['URLs, regexps, errors', [new URL('https://example.com/a?b=c'), /ab+c/gi, new URLSearchParams('a=1&b=2')]],
   ['special numbers', [Number.NaN, Number.POSITIVE_INFINITY, -0, undefined]],
   ['shared references', (() => { const shared = { id: 7 }; return [shared, { again: shared }] })()],
+  ['holes and null-prototype objects', [[1, , 3], Object.assign(Object.create(null), { bare: true })]], // eslint-disable-line no-sparse-arrays
+  ['deep nesting', [Array.from({ length: 40 }).reduce<unknown>((inner) => ({ inner }), 'bottom')]],
   ['no arguments', []]
 ]
 
