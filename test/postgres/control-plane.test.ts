@@ -114,3 +114,22 @@ test('a claim whose worker is gone is taken over at once by another worker; a li
   assert.equal((await a.idempotency.reserve(request('run_a'))).kind, 'in_progress', 'B is alive: its lease holds')
   assert.equal(claimed.kind === 'claimed' && await a.idempotency.complete(request('').id, claimed.lease, 202, '{}', now), false, 'the old claim no longer lands')
 })
+
+test('the shared rate-limit count: concurrent hits of a key on two workers each get their own place, once; a new window starts at 1', needsPostgres, async (t) => {
+  const database = await freshDatabase(t)
+  const dir = await tempDir(t)
+  const [a, b] = await Promise.all([0, 1].map(async (i) =>
+    await openControlPlane({ sqlitePath: join(dir, `unused-${i}.db`), database, artifactDir: join(dir, `artifacts-${i}`) })))
+  t.after(async () => { await a.close(); await b.close() })
+  // 120 hits at once, half on each worker: those that arrive while a key's upsert is in flight are counted together.
+  const windows = await Promise.all(Array.from({ length: 120 }, async (_, i) => await (i % 2 === 0 ? a : b).rateLimits!.hit('key:k1', 60_000)))
+  assert.deepEqual(windows.map((window) => window.current).sort((x, y) => x - y), Array.from({ length: 120 }, (_, i) => i + 1))
+  assert.ok(windows.every((window) => window.ttl > 0 && window.ttl <= 60_000))
+  assert.deepEqual(await query(database, "SELECT count FROM compute_worker.rate_limit_windows WHERE key = 'key:k1'"), [{ count: 120 }])
+  assert.equal((await a.rateLimits!.hit('key:other', 60_000)).current, 1, 'keys count apart')
+  // A window of 1 ms is over by the next hit: the count starts again, for a whole batch too.
+  await new Promise((resolve) => setTimeout(resolve, 5))
+  const fresh = await Promise.all(Array.from({ length: 5 }, async () => await a.rateLimits!.hit('key:k1', 1)))
+  assert.ok(fresh.some((window) => window.current === 1), 'the first hit of a new window is 1')
+  assert.ok(fresh.every((window) => window.current <= 5), 'nothing of the old window is carried over')
+})
