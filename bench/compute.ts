@@ -31,7 +31,7 @@ import { start } from 'workflow/api'
 import pg from 'pg'
 import { setWorld } from 'workflow/runtime'
 import { createInProcessCompute } from '../lib/compute/index.js'
-import { createPostgresWorld, migratePostgresWorld } from '../lib/world/postgres.js'
+import { createPostgresWorld, migratePostgresWorld, postgresSettingsFromEnv } from '../lib/world/postgres.js'
 import { buildComputeWorkerApp } from '../server.js'
 import { buildFixtureApp, type FixtureBuild } from '../test/fixtures/build.js'
 
@@ -155,7 +155,8 @@ async function measure (mode: Mode, count: number, workflow: string, worldKind: 
     // world-postgres's queue delivers to WORKFLOW_LOCAL_BASE_URL, read when it starts.
     const port = await freePort()
     process.env.WORKFLOW_LOCAL_BASE_URL = `http://127.0.0.1:${port}`
-    world = createPostgresWorld({ connectionString: database.url })
+    // Both sides take world-postgres's own settings (WORKFLOW_POSTGRES_WORKER_CONCURRENCY, _MAX_POOL_SIZE).
+    world = createPostgresWorld({ ...postgresSettingsFromEnv(process.env), connectionString: database.url })
     waitAll = observeCompletions(world)
     if (mode === 'bare') {
       setWorld(world)

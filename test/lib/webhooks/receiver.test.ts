@@ -37,7 +37,8 @@ async function receiverAt (t: TestContext) {
     onWebhook: undefined,
     startRun: async (claim, request) => {
       started.push({ claim, workflowName: request.workflowName })
-      claim.commitPlan(claim.plan ?? { deploymentId: 'dpl_1', workflowName: request.workflowName })
+      // As the run trigger does: the plan is committed before anything else happens.
+      if (claim.plan === undefined) await claim.commitPlan({ deploymentId: 'dpl_1', workflowName: request.workflowName })
       const next = trigger.next
       trigger.next = undefined
       await next?.()
