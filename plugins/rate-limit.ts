@@ -10,8 +10,8 @@ const PURGE_INTERVAL_MS = 10 * WINDOW_MS
 /** A @fastify/rate-limit store over the control plane's shared counts: every worker counts each request once. */
 function sharedStore (table: RateLimitTable): FastifyRateLimitStoreCtor {
   return class SharedRateLimitStore implements FastifyRateLimitStore {
-    incr (key: string, callback: Parameters<FastifyRateLimitStore['incr']>[1], timeWindow: number): void {
-      table.hit(key, timeWindow).then((window) => callback(null, window), (error: Error) => callback(error))
+    incr (key: string, callback: Parameters<FastifyRateLimitStore['incr']>[1], timeWindow: number, max: number): void {
+      table.hit(key, timeWindow, max).then((window) => callback(null, window), (error: Error) => callback(error))
     }
 
     child (): FastifyRateLimitStore {

@@ -33,7 +33,7 @@ export interface ControlPlane {
 }
 
 export interface RateLimitWindow {
-  /** Requests counted in the key's current window, this one included. */
+  /** This request's place in the key's current window (over `max`: refused). */
   current: number
   /** Milliseconds until that window ends. */
   ttl: number
@@ -41,7 +41,7 @@ export interface RateLimitWindow {
 
 export interface RateLimitTable {
   /** Counts one request of `key` in its fixed window of `windowMs`, which its first request starts. */
-  hit (key: string, windowMs: number): Promise<RateLimitWindow>
+  hit (key: string, windowMs: number, max: number): Promise<RateLimitWindow>
   /** Deletes the windows that started more than `olderThanMs` ago; returns how many. */
   purge (olderThanMs: number): Promise<number>
 }

@@ -115,21 +115,35 @@ test('a claim whose worker is gone is taken over at once by another worker; a li
   assert.equal(claimed.kind === 'claimed' && await a.idempotency.complete(request('').id, claimed.lease, 202, '{}', now), false, 'the old claim no longer lands')
 })
 
-test('the shared rate-limit count: concurrent hits of a key on two workers each get their own place, once; a new window starts at 1', needsPostgres, async (t) => {
+test('the shared rate limit across workers: no place given twice, never more than the limit, refusals without asking once full', needsPostgres, async (t) => {
   const database = await freshDatabase(t)
   const dir = await tempDir(t)
   const [a, b] = await Promise.all([0, 1].map(async (i) =>
     await openControlPlane({ sqlitePath: join(dir, `unused-${i}.db`), database, artifactDir: join(dir, `artifacts-${i}`) })))
   t.after(async () => { await a.close(); await b.close() })
-  // 120 hits at once, half on each worker: those that arrive while a key's upsert is in flight are counted together.
-  const windows = await Promise.all(Array.from({ length: 120 }, async (_, i) => await (i % 2 === 0 ? a : b).rateLimits!.hit('key:k1', 60_000)))
-  assert.deepEqual(windows.map((window) => window.current).sort((x, y) => x - y), Array.from({ length: 120 }, (_, i) => i + 1))
-  assert.ok(windows.every((window) => window.ttl > 0 && window.ttl <= 60_000))
-  assert.deepEqual(await query(database, "SELECT count FROM compute_worker.rate_limit_windows WHERE key = 'key:k1'"), [{ count: 120 }])
-  assert.equal((await a.rateLimits!.hit('key:other', 60_000)).current, 1, 'keys count apart')
-  // A window of 1 ms is over by the next hit: the count starts again, for a whole batch too.
+  const countOf = async (key: string) => (await query(database, `SELECT count FROM compute_worker.rate_limit_windows WHERE key = '${key}'`))[0]?.count
+
+  // 150 hits at once, alternately on each worker, limit 100.
+  const burst = await Promise.all(Array.from({ length: 150 }, async (_, i) => await (i % 2 === 0 ? a : b).rateLimits!.hit('key:burst', 60_000, 100)))
+  const accepted = burst.map((window) => window.current).filter((place) => place <= 100)
+  assert.equal(new Set(accepted).size, accepted.length, 'no place given twice')
+  assert.ok(accepted.length <= 100 && accepted.length >= 100 - 2 * Math.floor(100 / 16), `${accepted.length} accepted: at most a block short per worker`)
+  assert.ok(burst.every((window) => window.ttl > 0 && window.ttl <= 60_000))
+
+  // Requests that keep coming to both workers use every place: exactly the limit is accepted.
+  const alternating = []
+  for (let i = 0; i < 40; i++) alternating.push(await (i % 2 === 0 ? a : b).rateLimits!.hit('key:alternating', 60_000, 20))
+  assert.deepEqual(alternating.filter((window) => window.current <= 20).map((window) => window.current), Array.from({ length: 20 }, (_, i) => i + 1))
+
+  // One worker: the limit exactly; once it holds the window's last place, the rest are refused without a round trip.
+  const one = []
+  for (let i = 0; i < 15; i++) one.push((await a.rateLimits!.hit('key:one', 60_000, 10)).current)
+  assert.deepEqual(one, [...Array.from({ length: 10 }, (_, i) => i + 1), 11, 11, 11, 11, 11])
+  assert.equal(await countOf('key:one'), 10, 'the refusals asked nothing')
+  assert.equal((await a.rateLimits!.hit('key:other', 60_000, 10)).current, 1, 'keys count apart')
+
+  // A window of 1 ms is over by the next hit: places start at 1 again.
+  await a.rateLimits!.hit('key:short', 1, 1000)
   await new Promise((resolve) => setTimeout(resolve, 5))
-  const fresh = await Promise.all(Array.from({ length: 5 }, async () => await a.rateLimits!.hit('key:k1', 1)))
-  assert.ok(fresh.some((window) => window.current === 1), 'the first hit of a new window is 1')
-  assert.ok(fresh.every((window) => window.current <= 5), 'nothing of the old window is carried over')
+  assert.equal((await a.rateLimits!.hit('key:short', 1, 1000)).current, 1)
 })
