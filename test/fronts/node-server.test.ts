@@ -81,3 +81,28 @@ test('a request that arrives while the app closes gets 503 not_ready in the cont
   const body = JSON.parse(late.slice(late.indexOf('\r\n\r\n') + 4))
   assert.deepEqual(body, { code: 'not_ready', message: body.message, correlationId: 'corr-late' })
 })
+
+test('the close finishes a request in flight, then closes its keep-alive connection and one that never sent a request', { timeout: 60_000 }, async (t) => {
+  const { options } = await testOptions(t)
+  const started = await startNodeComputeWorkerServer({ ...options, port: 0 })
+  const { port } = started.server.address() as AddressInfo
+  // A client's spare connection: connected, no request. Node's own idle sweep leaves it open.
+  const spare = connect(port, '127.0.0.1')
+  await once(spare, 'connect')
+  // A request whose body is still arriving when the close begins.
+  const busy = connect(port, '127.0.0.1')
+  await once(busy, 'connect')
+  const arrived = once(started.server, 'request')
+  busy.write(`POST /v1/runs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEYS.triggerWrite}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{`)
+  let answer = ''
+  busy.on('data', (chunk: Buffer) => { answer += chunk.toString() })
+  await arrived
+
+  // Closed by the server, cleanly or with a reset: either way the connection is gone.
+  const [spareClosed, busyClosed] = [spare, busy].map(async (socket) => await new Promise((resolve) => socket.on('error', () => {}).once('close', resolve)))
+  const closed = started.close()
+  while (started.server.listening) await sleep(5)
+  busy.write('}')
+  await Promise.all([closed, spareClosed, busyClosed])
+  assert.match(answer, /^HTTP\/1\.1 \d{3} /, 'the request in flight was answered before its connection closed')
+})
