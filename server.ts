@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { Server as TlsServer } from 'node:tls'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { computeWorkerPlugin, kRequestIdIsCorrelationId, kResolvedOptions, prepareOptions, type ComputeWorkerPluginOptions } from './app.js'
@@ -22,7 +23,8 @@ const IDLE_SWEEP_MS = 100
  */
 function closeConnectionsOnceIdle (server: Server): void {
   const unused = new Set<Socket>()
-  server.on('connection', (socket: Socket) => {
+  // Over TLS a request's socket is the TLS socket, which 'secureConnection' gives.
+  server.on(server instanceof TlsServer ? 'secureConnection' : 'connection', (socket: Socket) => {
     unused.add(socket)
     socket.once('close', () => unused.delete(socket))
   })
