@@ -1,4 +1,9 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import neostandard from 'neostandard'
+
+const root = dirname(fileURLToPath(import.meta.url))
 
 /**
  * References to documents a clone of the repository does not have: section signs ("§3"), the
@@ -31,6 +36,58 @@ const noOutsideReferences = {
   }
 }
 
+/**
+ * A comment that cites the repository's documentation, `docs/<file>` and optionally a section
+ * after it (`docs/world-lane.md, "The queue handler"`): the file must exist and the section must be
+ * one of its headings (with or without the heading's backticks).
+ */
+export const DOCS_CITATION = /\bdocs\/[\w.-]+(?:\/[\w.-]+)*\.\w+(?:,? "([^"]+)")?/g
+
+const headingsOf = new Map()
+function headings (file) {
+  if (!headingsOf.has(file)) {
+    let inFence = false
+    const found = new Set()
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (/^\s*(```|~~~)/.test(line)) inFence = !inFence
+      const heading = inFence ? null : /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line)
+      if (heading) found.add(heading[1]).add(heading[1].replaceAll('`', ''))
+    }
+    headingsOf.set(file, found)
+  }
+  return headingsOf.get(file)
+}
+
+const docsCitations = {
+  meta: {
+    type: 'problem',
+    docs: { description: 'comments cite docs/ files that exist, and sections that are their headings' },
+    messages: {
+      noFile: '"{{path}}" is not a file of the repository',
+      noSection: '"{{section}}" is not a heading of {{path}}'
+    },
+    schema: []
+  },
+  create (context) {
+    return {
+      Program () {
+        for (const comment of context.sourceCode.getAllComments()) {
+          // A citation may wrap onto the comment's next line.
+          const text = comment.value.replace(/\s*\n\s*\*?\s*/g, ' ')
+          for (const match of text.matchAll(DOCS_CITATION)) {
+            const path = match[0].replace(/,? ".*$/s, '')
+            const file = join(root, path)
+            if (!existsSync(file)) context.report({ node: comment, messageId: 'noFile', data: { path } })
+            else if (match[1] !== undefined && !headings(file).has(match[1])) {
+              context.report({ node: comment, messageId: 'noSection', data: { path, section: match[1] } })
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 export default [
   ...neostandard({
     ts: true,
@@ -53,7 +110,7 @@ export default [
   {
     files: ['**/*.ts', '**/*.mjs', '**/*.js'],
     ignores: ['eslint.config.js', 'test/lint.test.ts'],
-    plugins: { local: { rules: { 'no-outside-references': noOutsideReferences } } },
-    rules: { 'local/no-outside-references': 'error' }
+    plugins: { local: { rules: { 'no-outside-references': noOutsideReferences, 'docs-citations': docsCitations } } },
+    rules: { 'local/no-outside-references': 'error', 'local/docs-citations': 'error' }
   }
 ]

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
+import { Server as TlsServer } from 'node:tls'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { computeWorkerPlugin, kRequestIdIsCorrelationId, kResolvedOptions, prepareOptions, type ComputeWorkerPluginOptions } from './app.js'
@@ -10,6 +11,38 @@ import { computeWorkerServerOptions } from './server-options.js'
 
 /** Largest body any route accepts; routes set tighter limits of their own. */
 const MAX_BODY_BYTES = 128 * 1024 * 1024
+/** How often a closing server looks for connections that went idle. */
+const IDLE_SWEEP_MS = 100
+
+/**
+ * Node's `server.close()` closes the keep-alive connections idle at that moment; two kinds escape
+ * it and would hold the close. A connection busy then stays open once answered, for Fastify's
+ * keepAliveTimeout (72 s); one that never sent a request (a client's spare keep-alive socket) is
+ * not idle to Node at all and stays until its client hangs up. Once the close begins, both are
+ * closed as soon as they carry no request; requests in flight finish.
+ */
+function closeConnectionsOnceIdle (server: Server): void {
+  const unused = new Set<Socket>()
+  // Over TLS a request's socket is the TLS socket, which 'secureConnection' gives.
+  server.on(server instanceof TlsServer ? 'secureConnection' : 'connection', (socket: Socket) => {
+    unused.add(socket)
+    socket.once('close', () => unused.delete(socket))
+  })
+  server.on('request', (request: IncomingMessage) => { unused.delete(request.socket) })
+  const close = server.close.bind(server)
+  server.close = function closeOnceIdle (callback?: (error?: Error) => void) {
+    if (server.listening) {
+      const sweep = (): void => {
+        for (const socket of unused) socket.destroy()
+        server.closeIdleConnections()
+      }
+      const timer = setInterval(sweep, IDLE_SWEEP_MS)
+      server.once('close', () => { clearInterval(timer) })
+      setImmediate(sweep)
+    }
+    return close(callback)
+  }
+}
 
 /**
  * A Fastify instance with the worker registered at its root: what every standalone front runs.
@@ -37,6 +70,7 @@ export function buildComputeWorkerApp (
     ...serverOptions
   } as FastifyServerOptions)
   for (const message of warnings) app.log.warn(message)
+  closeConnectionsOnceIdle(app.server)
   app.register(rootWorkerPlugin, { ...options, [kRequestIdIsCorrelationId]: true, [kResolvedOptions]: config })
   return app
 }

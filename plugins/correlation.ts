@@ -4,8 +4,6 @@ import fp from 'fastify-plugin'
 
 import { CORRELATION_HEADER } from '../lib/headers.js'
 
-export { CORRELATION_HEADER, RUN_ID_HEADER } from '../lib/headers.js'
-
 // Printable, header- and log-safe; anything else is replaced by a fresh id rather than echoed.
 const ACCEPTABLE_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/
 

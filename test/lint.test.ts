@@ -5,12 +5,12 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 
 const root = join(import.meta.dirname, '..')
-const RULE = 'local/no-outside-references'
+const RULES = ['local/no-outside-references', 'local/docs-citations']
 
 /**
  * ESLint's Node API with the repository's config, in a plain Node process: neostandard's
  * dependencies do not load under the tsx loader the tests run with. It lints each sample as the
- * source file it names and answers the messages of our rule, and the config's pattern.
+ * source file it names and answers the messages of our rules, and the config's pattern.
  */
 const LINT_SAMPLES = `
 import { ESLint } from 'eslint'
@@ -20,14 +20,14 @@ const eslint = new ESLint({ overrideConfigFile: 'eslint.config.js' })
 const reports = []
 for (const { code, filePath } of samples) {
   const [result] = await eslint.lintText(code, { filePath })
-  reports.push(result.messages.filter((message) => message.ruleId === ${JSON.stringify(RULE)}).map((message) => message.message))
+  reports.push(result.messages.filter((message) => ${JSON.stringify(RULES)}.includes(message.ruleId)).map((message) => message.message))
 }
 process.stdout.write(JSON.stringify({ reports, pattern: OUTSIDE_REFERENCE.source, flags: OUTSIDE_REFERENCE.flags }))
 `
 
 interface Sample { code: string, filePath?: string }
 
-/** Our rule's messages for each sample, and the config's pattern. */
+/** Our rules' messages for each sample, and the config's pattern. */
 function lint (samples: Sample[]): { reports: string[][], pattern: RegExp } {
   const input = JSON.stringify(samples.map(({ code, filePath = 'lib/sample.ts' }) => ({ code, filePath: join(root, filePath) })))
   const output = execFileSync(process.execPath, ['--input-type=module', '--eval', LINT_SAMPLES], { cwd: root, input, encoding: 'utf8' })
@@ -74,4 +74,34 @@ test('no Markdown file of the repository points to documents outside it', () => 
   const offending = files.flatMap((file) => readFileSync(join(root, file), 'utf8').split('\n')
     .flatMap((line, index) => pattern.test(line) ? [`${file}:${index + 1}: ${line}`] : []))
   assert.deepEqual(offending, [])
+})
+
+test('the lint rule reports a comment citing a docs/ file that does not exist, or a section that is not its heading', () => {
+  const samples = [
+    '// See docs/no-such-page.md.\nexport const a = 1\n',
+    '/** As the lane does (docs/world-lane.md, "Encryption"). */\nexport const a = 1\n',
+    '/**\n * Each deployment in its own thread (docs/architecture.md,\n * "Threads").\n */\nexport const a = 1\n',
+    '// docs/screenshots/none.png\nexport const a = 1\n'
+  ]
+  const { reports } = lint(samples.map((code) => ({ code })))
+  assert.deepEqual(reports, [
+    ['"docs/no-such-page.md" is not a file of the repository'],
+    ['"Encryption" is not a heading of docs/world-lane.md'],
+    ['"Threads" is not a heading of docs/architecture.md'],
+    ['"docs/screenshots/none.png" is not a file of the repository']
+  ])
+})
+
+test('the lint rule lets citations of docs/ files and of their headings pass', () => {
+  const code = [
+    '// docs/world-lane.md, "The queue handler"; docs/control-plane.md.',
+    '/**',
+    ' * A heading with code in it, cited without its backticks (docs/architecture.md,',
+    ' * "A trigger: POST /v1/runs"), or with them (docs/architecture.md, "A trigger: `POST /v1/runs`").',
+    ' */',
+    '// The picture: docs/trace-of-a-run.svg',
+    'export const a = 1',
+    ''
+  ].join('\n')
+  assert.deepEqual(lint([{ code }]).reports, [[]])
 })

@@ -12,7 +12,6 @@ import { deliveryOrigin, freePort } from '../net.js'
 import { startTracing } from '../tracing.js'
 
 const GRACE_MS = 10_000
-const IDLE_SWEEP_MS = 100
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const
 
 /** The executor the standalone server runs with, from COMPUTE_WORKER_COMPUTE. */
@@ -74,15 +73,11 @@ export async function serve (): Promise<void> {
   const shutdown = closeWithGrace({ delay: GRACE_MS, skip: [...STOP_SIGNALS] }, async ({ err }) => {
     if (err !== undefined) running.log.error({ err }, 'shutting down after an error')
     else running.log.info({ signal: stopSignal }, 'shutting down: finishing in-flight requests')
-    // server.close() closes the keep-alive connections idle at that moment; one busy then stays
-    // open once answered, for Fastify's keepAliveTimeout (72 s), past GRACE_MS: the close would
-    // hang and end in exit 1. world-postgres's queue delivers over keep-alive connections to this
-    // server, so any stop with deliveries in flight did. Close each connection as it goes idle.
-    const sweep = setInterval(() => { running.server.closeIdleConnections() }, IDLE_SWEEP_MS)
+    // The app closes each keep-alive connection as it goes idle (server.ts): world-postgres's
+    // queue delivers over such connections, and one left open would hold the close past GRACE_MS.
     try {
       await running.close()
     } finally {
-      clearInterval(sweep)
       // The last spans (the shutdown's own deliveries) are exported before the process exits.
       await tracing?.shutdown().catch((error: unknown) => running.log.warn({ err: error }, 'exporting the last spans failed'))
     }

@@ -16,6 +16,8 @@ export interface InProcessComputeOptions {
   idleUnloadMs?: number
   /** Heap limit of each deployment's thread in MiB; a deployment that exceeds it is restarted. Default 512. */
   threadMemoryMb?: number
+  /** How long a readiness probe (and a metrics scrape) waits for each loaded thread to answer. Default 1 s. */
+  threadCheckMs?: number
   /** Admits queue deliveries from non-loopback callers that send it as `x-workflow-delivery-secret`. */
   deliverySecret?: string
 }
@@ -77,7 +79,8 @@ export class InProcessCompute implements ComputeExecutor {
     this.settings = {
       maxLoadedDeployments: positive('maxLoadedDeployments', options.maxLoadedDeployments, IN_PROCESS_DEFAULTS.maxLoadedDeployments),
       idleUnloadMs: positive('idleUnloadMs', options.idleUnloadMs, IN_PROCESS_DEFAULTS.idleUnloadMs),
-      threadMemoryMb: positive('threadMemoryMb', options.threadMemoryMb, IN_PROCESS_DEFAULTS.threadMemoryMb)
+      threadMemoryMb: positive('threadMemoryMb', options.threadMemoryMb, IN_PROCESS_DEFAULTS.threadMemoryMb),
+      threadCheckMs: positive('threadCheckMs', options.threadCheckMs, IN_PROCESS_DEFAULTS.threadCheckMs)
     }
   }
 
@@ -94,7 +97,7 @@ export class InProcessCompute implements ComputeExecutor {
       log: (level, message, detail) => log[level](detail ?? {}, message),
       metrics
     })
-    metrics?.sampleThreadsWith(async () => await pool.sampleThreads(IN_PROCESS_DEFAULTS.threadCheckMs))
+    metrics?.sampleThreadsWith(async () => await pool.sampleThreads(this.settings.threadCheckMs))
     const router = new DeliveryRouter(world, pool, log, metrics)
     const namespace = resolveQueueNamespace()
     const workflowPrefix = getQueueTopicPrefix('workflow', namespace)
@@ -152,7 +155,7 @@ export class InProcessCompute implements ComputeExecutor {
    */
   async health (): Promise<InProcessHealth> {
     const running = this.running
-    const threads = running === undefined ? [] : await running.pool.checkThreads(IN_PROCESS_DEFAULTS.threadCheckMs)
+    const threads = running === undefined ? [] : await running.pool.checkThreads(this.settings.threadCheckMs)
     const count = (state: ThreadState): number => threads.filter((thread) => thread.state === state).length
     // Counts of a closed executor's pool stay readable; it has no threads left.
     const stats = this.pool?.stats() ?? { loaded: [], loads: 0, crashes: 0, crashed: [], failedLoads: [] }

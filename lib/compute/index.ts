@@ -1,2 +1,1 @@
-export { createInProcessCompute, InProcessCompute, IN_PROCESS_DEFAULTS, type InProcessComputeOptions } from './in-process.js'
-export type { ComputeContext, ComputeExecutor, DeliveryEndpoint } from './types.js'
+export { createInProcessCompute, type InProcessComputeOptions } from './in-process.js'

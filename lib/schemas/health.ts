@@ -35,8 +35,6 @@ export const HealthResponse = Type.Object({ status: OkOrUnavailable, ...HealthFi
 
 export const HealthUnavailableResponse = Type.Object({ ...NotReadyFields, ...HealthFields })
 
-/** `GET /v1/health`: 200 with status ok, or 503 with the not_ready error fields too. */
-export type Health = Static<typeof HealthResponse> | Static<typeof HealthUnavailableResponse>
 /** The 200 answers of the three probes. */
 export type HealthReport = Static<typeof HealthResponse>
 

@@ -120,12 +120,14 @@ test('bad settings stop start-up with a message naming the variable', async (t) 
     [{ COMPUTE_WORKER_WEBHOOKS: '{"gh":' }, /COMPUTE_WORKER_WEBHOOKS must be JSON/],
     [{ COMPUTE_WORKER_WEBHOOKS: '{"gh":{"scheme":"gitlab","secret":"x"}}' }, /webhooks\.gh\.scheme/]
   ]
-  for (const [override, message] of cases) {
-    const { code, output } = await runBin({ ...env, ...override })
+  // Each case is a process of its own, started together.
+  const answers = await Promise.all(cases.map(async ([override]) => await runBin({ ...env, ...override })))
+  cases.forEach(([override, message], i) => {
+    const { code, output } = answers[i]
     assert.equal(code, 1, JSON.stringify(override))
     assert.match(output, message)
     assert.doesNotMatch(output, /\n\s+at /, 'no stack trace for a settings error')
-  }
+  })
 })
 
 test('an unknown command exits 2 with the usage', async () => {

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
-import { connect, type AddressInfo } from 'node:net'
+import { readFile } from 'node:fs/promises'
+import { connect, type AddressInfo, type Socket } from 'node:net'
+import { join } from 'node:path'
 import { test } from 'node:test'
+import type { FastifyServerOptions } from 'fastify'
+import { connect as tlsConnect } from 'node:tls'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { buildComputeWorkerApp, createNodeComputeWorkerServer, startNodeComputeWorkerServer } from '../../server.js'
 import { KEYS, bearer, testOptions } from '../helper.js'
@@ -81,3 +85,39 @@ test('a request that arrives while the app closes gets 503 not_ready in the cont
   const body = JSON.parse(late.slice(late.indexOf('\r\n\r\n') + 4))
   assert.deepEqual(body, { code: 'not_ready', message: body.message, correlationId: 'corr-late' })
 })
+
+// A throwaway self-signed certificate for 127.0.0.1, made for this test.
+const TLS_DIR = join(import.meta.dirname, '..', 'fixtures', 'tls')
+
+for (const transport of ['HTTP', 'HTTPS'] as const) {
+  test(`the close finishes a request in flight, then closes its keep-alive connection and one that never sent a request (${transport})`, { timeout: 60_000 }, async (t) => {
+    const { options } = await testOptions(t)
+    const app = buildComputeWorkerApp(options, transport === 'HTTPS'
+      ? { https: { key: await readFile(join(TLS_DIR, 'key.pem')), cert: await readFile(join(TLS_DIR, 'cert.pem')) } } as Partial<FastifyServerOptions>
+      : {})
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const { port } = app.server.address() as AddressInfo
+    const open = async (): Promise<Socket> => {
+      const socket = transport === 'HTTPS' ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false }) : connect(port, '127.0.0.1')
+      await once(socket, transport === 'HTTPS' ? 'secureConnect' : 'connect')
+      return socket
+    }
+    // A client's spare connection: connected, no request. Node's own idle sweep leaves it open.
+    const spare = await open()
+    // A request whose body is still arriving when the close begins.
+    const busy = await open()
+    const arrived = once(app.server, 'request')
+    busy.write(`POST /v1/runs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEYS.triggerWrite}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{`)
+    let answer = ''
+    busy.on('data', (chunk: Buffer) => { answer += chunk.toString() })
+    await arrived
+
+    // Closed by the server, cleanly or with a reset: either way the connection is gone.
+    const [spareClosed, busyClosed] = [spare, busy].map(async (socket) => await new Promise((resolve) => socket.on('error', () => {}).once('close', resolve)))
+    const closed = app.close()
+    while (app.server.listening) await sleep(5)
+    busy.write('}')
+    await Promise.all([closed, spareClosed, busyClosed])
+    assert.match(answer, /^HTTP\/1\.1 \d{3} /, 'the request in flight was answered before its connection closed')
+  })
+}

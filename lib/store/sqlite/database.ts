@@ -42,19 +42,3 @@ export function migrate (db: SqliteDatabase, path = db.name): number {
   }
   return MIGRATIONS.length
 }
-
-const probes = new WeakMap<SqliteDatabase, Database.Statement>()
-
-/** A cheap liveness probe: writes nothing, but answers true only while the database is usable. */
-export function probeDatabase (db: SqliteDatabase): boolean {
-  try {
-    let probe = probes.get(db)
-    if (probe === undefined) {
-      probe = db.prepare('SELECT 1 AS ok')
-      probes.set(db, probe)
-    }
-    return probe.get() !== undefined
-  } catch {
-    return false
-  }
-}

@@ -154,7 +154,7 @@ test('the probes are exempt from auth, the rate limit and requireHttps', async (
 
 test('GET /v1/health/ready reports a thread blocked by a synchronous step unresponsive, the worker still ready; answering again after', async (t) => {
   const a = await buildFixtureApp('A')
-  const compute = createInProcessCompute()
+  const compute = createInProcessCompute({ threadCheckMs: 250 })
   const { app, options } = await build(t, { compute })
   const world = app.workflowWorld
   await deployBuild(options.artifactDir!, 'dpl_a', a)
@@ -163,8 +163,8 @@ test('GET /v1/health/ready reports a thread blocked by a synchronous step unresp
     return { statusCode: res.statusCode, detail: res.json().checks.compute.detail }
   }
 
-  // The step busy-loops 3 s; a ping sent in its first 2 s gets no pong within the 1 s check.
-  const runId = await startRun(world, 'dpl_a', workflowId(a, 'threadBlocker'), [5_000])
+  // The step busy-loops 2 s; a ping sent in its first 1.75 s gets no pong within the 250 ms check.
+  const runId = await startRun(world, 'dpl_a', workflowId(a, 'threadBlocker'), [2_000])
   const blocked = await eventually(async () => {
     const probe = await ready()
     if (probe.detail.threads[0]?.state === 'unresponsive') return probe
@@ -177,7 +177,7 @@ test('GET /v1/health/ready reports a thread blocked by a synchronous step unresp
   assert.deepEqual(blocked.detail.threads, [{ deploymentId: 'dpl_a', state: 'unresponsive', inFlight: 1 }])
   assert.deepEqual(blocked.detail.threadCounts, { loaded: 1, answering: 0, loading: 0, unresponsive: 1 })
 
-  assert.equal(await runOutput(world, runId), 'blocked 5000 ms')
+  assert.equal(await runOutput(world, runId), 'blocked 2000 ms')
   const after = await ready()
   assert.equal(after.statusCode, 200)
   assert.equal(after.detail.threads[0].state, 'answering')
