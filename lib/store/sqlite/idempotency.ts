@@ -124,7 +124,12 @@ export class SqliteIdempotency implements IdempotencyTable {
   }
 
   async waitForChange (id: IdempotencyId, timeoutMs: number): Promise<void> {
-    await this.#waiters.wait(id, timeoutMs)
+    const settled = this.#waiters.wait(id, timeoutMs)
+    // The claim may have settled between the caller's read and this wait (both in one group
+    // commit): with the waiter registered, a settle still to come wakes it; one already done is
+    // seen here.
+    if (this.#get.get(id)?.state !== 'in_progress') this.#waiters.wake(id)
+    await settled
   }
 
   async listLive (now: number): Promise<IdempotencyRecordRow[]> {
