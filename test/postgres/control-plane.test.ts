@@ -3,7 +3,9 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { createInProcessCompute } from '../../lib/compute/index.js'
+import pg from 'pg'
 import { openControlPlane } from '../../lib/store/index.js'
+import { PostgresRateLimits } from '../../lib/store/postgres/rate-limits.js'
 import type { PostgresControlPlane } from '../../lib/store/postgres/index.js'
 import { KEYS, bearer, build, tempDir } from '../helper.js'
 import { freshDatabase, needsPostgres, query, startTcpProxy } from '../postgres.js'
@@ -141,6 +143,18 @@ test('the shared rate limit across workers: no place given twice, never more tha
   assert.deepEqual(one, [...Array.from({ length: 10 }, (_, i) => i + 1), 11, 11, 11, 11, 11])
   assert.equal(await countOf('key:one'), 10, 'the refusals asked nothing')
   assert.equal((await a.rateLimits!.hit('key:other', 60_000, 10)).current, 1, 'keys count apart')
+
+  // A worker keeps the blocks of so many keys: a key it forgot starts a new block (its unused places lost).
+  const pool = new pg.Pool({ connectionString: database })
+  try {
+    const few = new PostgresRateLimits(pool, 2)
+    assert.equal((await few.hit('key:f1', 60_000, 1600)).current, 1, 'a block of 100 reserved')
+    await few.hit('key:f2', 60_000, 1600)
+    await few.hit('key:f3', 60_000, 1600)
+    assert.equal((await few.hit('key:f1', 60_000, 1600)).current, 101, 'forgotten: a new block after the first')
+  } finally {
+    await pool.end()
+  }
 
   // A window of 1 ms is over by the next hit: places start at 1 again.
   await a.rateLimits!.hit('key:short', 1, 1000)

@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import { BoundedMap } from '../../bounded.js'
 import type { RateLimitTable, RateLimitWindow } from '../control-plane.js'
 import { SCHEMA } from './pool.js'
 
@@ -16,6 +17,8 @@ const HIT = `WITH now AS (SELECT ${NOW_MS} AS ms)
 // limit (so blocks shrink to one place as the window fills), at most this many.
 const BLOCK_SHARE = 16
 const BLOCK_MAX = 100
+// Keys (API keys, client addresses) whose blocks a worker keeps; a forgotten key's unused places are lost.
+const KEYS_KEPT = 10_000
 
 interface Allowance {
   /** When the window ends, on this worker's clock (the database's ttl at the reservation). */
@@ -38,10 +41,11 @@ interface Allowance {
  */
 export class PostgresRateLimits implements RateLimitTable {
   readonly #pool: pg.Pool
-  readonly #keys = new Map<string, Allowance>()
+  readonly #keys: BoundedMap<string, Allowance>
 
-  constructor (pool: pg.Pool) {
+  constructor (pool: pg.Pool, keysKept = KEYS_KEPT) {
     this.#pool = pool
+    this.#keys = new BoundedMap(keysKept)
   }
 
   async hit (key: string, windowMs: number, max: number): Promise<RateLimitWindow> {
