@@ -93,17 +93,9 @@ export default fp<AuditPluginOptions>(async function auditPlugin (fastify, opts)
     const audit = request.routeOptions.config?.audit
     if (audit === undefined) return done()
     const [action, sink] = typeof audit === 'string' ? [audit, rows] : [audit.action, aggregator]
-    const written = (error?: unknown): void => {
-      if (error !== undefined) request.log.error({ err: error, action }, 'audit row could not be written')
-      done()
-    }
-    try {
-      const recorded = sink.record(audited(request, reply, action))
-      if (recorded instanceof Promise) recorded.then(() => written(), written)
-      else written()
-    } catch (error) {
-      written(error)
-    }
+    Promise.resolve().then(async () => { await sink.record(audited(request, reply, action)) }).catch((error: unknown) => {
+      request.log.error({ err: error, action }, 'audit row could not be written')
+    }).finally(done)
   })
 
   fastify.addHook('onClose', async () => { await aggregator.close() })

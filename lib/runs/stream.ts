@@ -32,7 +32,7 @@ export async function openRunStream (world: World, runId: string, startIndex = 0
   const name = getWorkflowRunStreamId(runId)
   const start = await absoluteStreamStart(world, name, runId, startIndex)
   const key = await runEncryptionKey(world, run)
-  const revivers = publicRevivers(runId, key)
+  const revivers = publicRevivers().output
   const reader = (await world.readFromStream(name, start)).getReader()
   let index = start
   return {
@@ -53,7 +53,7 @@ export async function openRunStream (world: World, runId: string, startIndex = 0
   }
 }
 
-async function decodeChunk (chunk: Uint8Array, revivers: ReturnType<typeof publicRevivers>, key: CryptoKey | undefined): Promise<unknown[]> {
+async function decodeChunk (chunk: Uint8Array, revivers: ReturnType<typeof publicRevivers>['output'], key: CryptoKey | undefined): Promise<unknown[]> {
   const values: unknown[] = []
   const decoded = new ReadableStream<Uint8Array>({
     start (controller) {

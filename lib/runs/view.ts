@@ -46,49 +46,39 @@ export async function runEncryptionKey (world: World, run: WorkflowRun | Workflo
   return raw ? await importKey(raw) : undefined
 }
 
-/**
- * Revivers for values leaving the run: the SDK's own, except that streams become a reference
- * (`{ stream: name }`) instead of a live reader, which the SDK would open on its global World.
- */
-export function publicRevivers (runId: string, key: CryptoKey | undefined): ReturnType<typeof getExternalRevivers> {
-  const sdk = getExternalRevivers(globalThis, [], runId, key)
-  // A Response body (bodyInit) is plain data; only World-backed streams are replaced.
-  const streamReference = (value: any): unknown => 'bodyInit' in value ? sdk.ReadableStream(value) : { stream: value.name ?? null }
-  return { ...sdk, ReadableStream: streamReference, WritableStream: streamReference }
-}
-
 type Revivers = ReturnType<typeof getExternalRevivers>
 
-let decodingRevivers: { input: Revivers, output: Revivers } | undefined
+let revivers: { input: Revivers, output: Revivers } | undefined
 
 /**
- * The revivers of a run's input (the SDK's workflow-side set, as `hydrateWorkflowArguments` uses)
- * and of its output (the client-side set, as `hydrateWorkflowReturnValue` uses), with streams as
- * references as in `publicRevivers`. Built once: the SDK's functions build their forty revivers
- * on every call, which cost more than decoding a small input and most of GET /v1/runs/:id.
- * None of them depends on the run: the SDK uses the run's id and key only to open a stream,
- * which a reference never does, and a Response body (bodyInit) needs neither.
+ * The revivers of values leaving a run: its input with the SDK's workflow-side set (as
+ * `hydrateWorkflowArguments` uses), its output and stream chunks with the client-side set (as
+ * `hydrateWorkflowReturnValue` does), except that streams become a reference (`{ stream: name }`)
+ * instead of a live reader, which the SDK would open on its global World. Built once: the SDK's
+ * functions build their forty revivers on every call, which cost more than decoding a small input
+ * and most of GET /v1/runs/:id. None depends on the run: the SDK uses a run's id and key only to
+ * open a stream, which a reference never does, and a Response body (bodyInit, plain data) needs neither.
  */
-function runDataRevivers (): { input: Revivers, output: Revivers } {
-  if (decodingRevivers === undefined) {
+export function publicRevivers (): { input: Revivers, output: Revivers } {
+  if (revivers === undefined) {
     const external = getExternalRevivers(globalThis, [], '', undefined)
     const streamReference = (value: any): unknown => 'bodyInit' in value ? external.ReadableStream(value) : { stream: value.name ?? null }
     const streams = { ReadableStream: streamReference, WritableStream: streamReference }
-    decodingRevivers = { input: { ...getWorkflowRevivers(globalThis), ...streams }, output: { ...external, ...streams } }
+    revivers = { input: { ...getWorkflowRevivers(globalThis), ...streams }, output: { ...external, ...streams } }
   }
-  return decodingRevivers
+  return revivers
 }
 
 const utf8 = new TextDecoder()
 
 /** One stored value decoded as the SDK's hydrate functions decode it, with the given revivers. */
-async function decodeStored (value: unknown, key: CryptoKey | undefined, revivers: Revivers): Promise<unknown> {
+async function decodeStored (value: unknown, key: CryptoKey | undefined, using: Revivers): Promise<unknown> {
   const decrypted = await maybeDecrypt(value, key)
   // Runs of specVersion 1 stored plain devalue arrays, not bytes.
-  if (!(decrypted instanceof Uint8Array)) return unflatten(decrypted as number | unknown[], revivers)
+  if (!(decrypted instanceof Uint8Array)) return unflatten(decrypted as number | unknown[], using)
   const { format, payload } = decodeFormatPrefix(decrypted)
   if (format !== SerializationFormat.DEVALUE_V1) throw new Error(`Unsupported serialization format: ${format}`)
-  return parse(utf8.decode(payload as Uint8Array), revivers)
+  return parse(utf8.decode(payload as Uint8Array), using)
 }
 
 /**
@@ -99,14 +89,14 @@ export async function decodeRunData (world: World, run: WorkflowRun): Promise<{ 
   const hasOutput = run.status === 'completed' && run.output !== undefined
   if (run.input === undefined && !hasOutput) return {}
   const key = await runEncryptionKey(world, run)
-  const revivers = runDataRevivers()
+  const { input: inputRevivers, output: outputRevivers } = publicRevivers()
   const decoded: { input?: unknown[], output?: unknown } = {}
   if (run.input !== undefined) {
-    const input = toJsonValue(await decodeStored(run.input, key, revivers.input))
+    const input = toJsonValue(await decodeStored(run.input, key, inputRevivers))
     if (Array.isArray(input)) decoded.input = input
   }
   if (hasOutput) {
-    const output = toJsonValue(await decodeStored(run.output, key, revivers.output))
+    const output = toJsonValue(await decodeStored(run.output, key, outputRevivers))
     if (output !== undefined) decoded.output = output
   }
   return decoded
